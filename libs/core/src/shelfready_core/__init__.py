@@ -1,0 +1,1 @@
+"""ShelfReady shared core."""

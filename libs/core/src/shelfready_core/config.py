@@ -1,0 +1,85 @@
+"""Settings read from the environment (and an optional `.env`), typed and validated once."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from shelfready_core import defaults
+
+
+class Settings(BaseSettings):
+    """One place for every setting. Unset infrastructure means the embedded demo stand-in."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
+
+    # Infrastructure. None selects the embedded stand-in (SQLite / in-process Redis).
+    database_url: SecretStr | None = None
+    direct_url: SecretStr | None = None
+    redis_url: SecretStr | None = None
+
+    # Claude. The SDK reads ANTHROPIC_BASE_URL itself; we read it to report it.
+    anthropic_api_key: SecretStr | None = None
+    anthropic_base_url: str | None = None
+    ai_provider: Literal["auto", "claude", "offline"] = Field(
+        "auto", alias="SHELFREADY_AI", description="auto = claude when a key is set"
+    )
+    recognition_model: str = Field("claude-sonnet-4-5", alias="SHELFREADY_RECOGNITION_MODEL")
+    listing_model: str = Field("claude-sonnet-4-5", alias="SHELFREADY_LISTING_MODEL")
+    ai_max_concurrency: int = Field(4, alias="SHELFREADY_AI_MAX_CONCURRENCY", ge=1)
+
+    # Storage: R2 when all of these are set, else a local folder.
+    cloudflare_r2_access_key: SecretStr | None = None
+    cloudflare_r2_secret_key: SecretStr | None = None
+    cloudflare_r2_bucket: str | None = None
+    cloudflare_r2_endpoint: str | None = None
+    cloudflare_r2_public_url: str | None = None
+    storage_dir: Path = Field(Path("data/storage"), alias="SHELFREADY_STORAGE_DIR")
+
+    # Optional OpenAI-compatible image API for the secondary images.
+    image_api_url: str | None = Field(None, alias="SHELFREADY_IMAGE_API_URL")
+    image_api_key: SecretStr | None = Field(None, alias="SHELFREADY_IMAGE_API_KEY")
+    image_api_model: str = Field("gpt-image-1", alias="SHELFREADY_IMAGE_API_MODEL")
+
+    # Workers.
+    recognition_concurrency: int = Field(
+        defaults.QUEUE_POLICIES["recognition"].concurrency, alias="RECOGNITION_CONCURRENCY", ge=1
+    )
+    listing_concurrency: int = Field(
+        defaults.QUEUE_POLICIES["listing"].concurrency, alias="LISTING_CONCURRENCY", ge=1
+    )
+    imagegen_concurrency: int = Field(
+        defaults.QUEUE_POLICIES["imagegen"].concurrency, alias="IMAGEGEN_CONCURRENCY", ge=1
+    )
+    sqlite_path: Path = Field(Path("data/shelfready.db"), alias="SHELFREADY_SQLITE_PATH")
+    log_level: str = Field("INFO", alias="LOG_LEVEL")
+    log_format: Literal["text", "json"] = Field("text", alias="LOG_FORMAT")
+
+    def concurrency(self, service: str) -> int:
+        return int(getattr(self, f"{service}_concurrency"))
+
+    @property
+    def uses_offline_ai(self) -> bool:
+        if self.ai_provider == "offline":
+            return True
+        return self.ai_provider == "auto" and self.anthropic_api_key is None
+
+    @property
+    def uses_r2(self) -> bool:
+        return all(
+            (
+                self.cloudflare_r2_access_key,
+                self.cloudflare_r2_secret_key,
+                self.cloudflare_r2_bucket,
+                self.cloudflare_r2_endpoint,
+            )
+        )
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,58 @@
+"""Every tunable default in one place, each with the reason it has its value."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# Queue names are the contract between producers and the three services.
+RECOGNITION_QUEUE = "image-recognition"
+LISTING_QUEUE = "listing-generation"
+IMAGEGEN_QUEUE = "image-generation"
+
+
+@dataclass(frozen=True)
+class QueuePolicy:
+    """How one queue's jobs run: the figures the BullMQ fleet was tuned to."""
+
+    name: str
+    timeout_seconds: int
+    concurrency: int
+    retry_intervals: tuple[int, ...] = (2, 4, 8)  # 3 retries, exponential backoff
+
+    @property
+    def max_retries(self) -> int:
+        return len(self.retry_intervals)
+
+
+QUEUE_POLICIES: dict[str, QueuePolicy] = {
+    # Claude vision answers in seconds; a minute covers SDK retries.
+    "recognition": QueuePolicy(RECOGNITION_QUEUE, timeout_seconds=60, concurrency=5),
+    # Copy plus one repair turn can take two model calls.
+    "listing": QueuePolicy(LISTING_QUEUE, timeout_seconds=90, concurrency=3),
+    # Five renders (or image-API calls with polling) of up to 24 MP photos.
+    "imagegen": QueuePolicy(IMAGEGEN_QUEUE, timeout_seconds=600, concurrency=2),
+}
+
+SERVICES: tuple[str, ...] = tuple(QUEUE_POLICIES)
+
+# Progress checkpoints of the workflow state machine (the old system's 0/30/60/100).
+PROGRESS_QUEUED = 0
+PROGRESS_DOWNLOADED = 10
+PROGRESS_RECOGNISED = 30
+PROGRESS_LISTED = 60
+PROGRESS_DONE = 100
+
+# A stage that has not moved for this long with no live job is considered stuck.
+STUCK_AFTER_SECONDS = 120
+# How often a worker looks for stuck workflows (one worker at a time, via a Redis lock).
+RECONCILE_INTERVAL_SECONDS = 30
+
+# Image input limits: phone photos are 12-48 MP; anything above is a decompression bomb.
+MAX_DOWNLOAD_BYTES = 25 * 1024 * 1024
+DOWNLOAD_TIMEOUT_SECONDS = 20
+MAX_IMAGE_PIXELS = 50_000_000
+MIN_IMAGE_SIDE = 200
+
+# Finished job results are tiny; keep them a day for `shelfready queues` and debugging.
+RESULT_TTL_SECONDS = 24 * 3600
+FAILED_TTL_SECONDS = 7 * 24 * 3600
