@@ -1,0 +1,247 @@
+"""ClaudeClient: one validated structured answer from Claude, with usage, cost and a breaker."""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable
+from typing import Any, NoReturn, TypeVar
+
+import anthropic
+import redis
+from anthropic.types import Message
+from pydantic import BaseModel
+
+from shelfready_core.ai import StageResult
+from shelfready_core.claude import pricing
+from shelfready_core.claude.breaker import BreakerOpen, CircuitBreaker, make_breaker
+from shelfready_core.claude.errors import (
+    ClaudeOutputTruncated,
+    ClaudeRefusal,
+    ClaudeRequestError,
+    ClaudeTimeout,
+    ClaudeTransientError,
+    ClaudeUnavailable,
+    StructuredOutputError,
+)
+from shelfready_core.claude.sdk import call_slots, sdk_client
+from shelfready_core.claude.tooling import check_answer, forced_tool_choice, repair_turn, tool_for
+from shelfready_core.config import Settings
+from shelfready_core.schemas import CallUsage
+
+logger = logging.getLogger(__name__)
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def _is_outage(status_code: int) -> bool:
+    """Statuses the SDK retries; still failing after its retries, they count against the API."""
+    return status_code in (408, 409, 429) or status_code >= 500
+
+
+class ClaudeClient:
+    """Calls Claude for one stage. Cheap to construct; the SDK client is shared per process."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        stage: str,
+        model: str,
+        timeout: float,
+        redis: redis.Redis | None = None,
+        max_retries: int = 2,
+        breaker: CircuitBreaker | None = None,
+    ) -> None:
+        self.settings = settings
+        self.stage = stage
+        self.model = model
+        self.timeout = timeout
+        self.max_retries = max_retries
+        # One breaker for the whole API, shared by every stage and worker through Redis.
+        self.breaker = breaker if breaker is not None else make_breaker("anthropic", redis)
+
+    def structured(
+        self,
+        *,
+        system: str,
+        messages: list[dict],
+        output: type[M],
+        validate: Callable[[M], list[str]] | None = None,
+        max_tokens: int = 2048,
+    ) -> StageResult[M]:
+        """Ask Claude to answer by calling a tool whose input schema is `output`.
+
+        An invalid answer (pydantic or `validate` errors) gets one repair turn quoting the
+        errors. An answer cut off at `max_tokens` is asked again once with twice the budget.
+        """
+        system_blocks = [{"type": "text", "text": system, "cache_control": {"type": "ephemeral"}}]
+        conversation = list(messages)
+        usage: list[CallUsage] = []
+        repaired = False
+        budget = max_tokens
+        while True:
+            response = self._create(system_blocks, conversation, output, budget, usage)
+            if response.stop_reason == "refusal":
+                raise ClaudeRefusal(self._refusal_message(response), usage=usage)
+            if response.stop_reason == "max_tokens":
+                if budget > max_tokens:
+                    raise ClaudeOutputTruncated(
+                        f"{self.stage}: Claude's answer was cut off at {budget} output tokens "
+                        f"(stop_reason=max_tokens), also after doubling max_tokens from "
+                        f"{max_tokens}",
+                        errors=[f"answer cut off at {budget} tokens"],
+                        usage=usage,
+                    )
+                logger.warning(
+                    "%s: answer cut off at %s tokens; asking again with %s",
+                    self.stage,
+                    budget,
+                    budget * 2,
+                )
+                budget *= 2
+                continue
+            if response.stop_reason == "model_context_window_exceeded":
+                raise ClaudeRequestError(
+                    f"{self.stage}: the request exceeds {self.model}'s context window",
+                    usage=usage,
+                )
+            value, errors = check_answer(response, output, validate)
+            if value is not None:
+                notes: dict[str, object] = {
+                    "repaired": repaired,
+                    "calls": len(usage),
+                    "max_tokens": budget,
+                }
+                return StageResult(value=value, usage=usage, notes=notes)
+            if repaired:
+                listed = "; ".join(errors)
+                raise StructuredOutputError(
+                    f"{self.stage}: Claude's {output.__name__} is still invalid after a repair "
+                    f"turn: {listed}",
+                    errors=errors,
+                    usage=usage,
+                )
+            logger.info(
+                "%s: invalid %s from Claude (%s); sending one repair turn",
+                self.stage,
+                output.__name__,
+                "; ".join(errors),
+            )
+            conversation += repair_turn(response, output, errors)
+            repaired = True
+
+    def _create(
+        self,
+        system_blocks: list[dict[str, Any]],
+        conversation: list[dict],
+        output: type[BaseModel],
+        max_tokens: int,
+        usage: list[CallUsage],
+    ) -> Message:
+        """One API call (plus the SDK's own retries) through the breaker and the call slots."""
+        try:
+            self.breaker.admit()
+        except BreakerOpen as exc:
+            raise ClaudeUnavailable(
+                f"{self.stage}: the Claude API is failing (circuit breaker {exc.name} open); "
+                f"no call made, retry in {exc.retry_after_seconds:.1f} s",
+                retry_after_seconds=exc.retry_after_seconds,
+            ) from None
+        client = sdk_client(
+            self.settings, stage=self.stage, timeout=self.timeout, max_retries=self.max_retries
+        )
+        # Plain dicts on the wire; the SDK's TypedDicts add nothing here.
+        request: dict[str, Any] = {
+            "model": self.model,
+            "max_tokens": max_tokens,
+            "system": system_blocks,
+            "messages": conversation,
+            "tools": [tool_for(output)],
+            "tool_choice": forced_tool_choice(output),
+        }
+        started = time.perf_counter()
+        try:
+            with call_slots(self.settings):
+                response = client.messages.create(**request)
+        except anthropic.APITimeoutError as exc:
+            self.breaker.record_failure()
+            raise ClaudeTimeout(
+                f"{self.stage}: Claude ({self.model}) did not answer within {self.timeout:g} s "
+                f"on any of {self.max_retries + 1} attempts",
+                usage=usage,
+            ) from exc
+        except anthropic.APIConnectionError as exc:
+            self.breaker.record_failure()
+            raise ClaudeTransientError(
+                f"{self.stage}: could not reach the Claude API after "
+                f"{self.max_retries + 1} attempts: {exc.message}",
+                usage=usage,
+            ) from exc
+        except anthropic.APIStatusError as exc:
+            self._raise_status_error(exc, usage)
+        self.breaker.record_success()
+        usage.append(self._usage_of(response, started))
+        return response
+
+    def _raise_status_error(
+        self, exc: anthropic.APIStatusError, usage: list[CallUsage]
+    ) -> NoReturn:
+        detail = exc.api_message or exc.message
+        request = f", request {exc.request_id}" if exc.request_id else ""
+        where = f"{self.stage}: Claude API HTTP {exc.status_code} ({exc.type or 'error'}{request})"
+        if _is_outage(exc.status_code):
+            self.breaker.record_failure()
+            raise ClaudeTransientError(
+                f"{where} after {self.max_retries + 1} attempts: {detail}",
+                status_code=exc.status_code,
+                usage=usage,
+            ) from exc
+        # The API answered: it is up, the request is what is wrong.
+        self.breaker.record_success()
+        raise ClaudeRequestError(
+            f"{where}: {detail}", status_code=exc.status_code, usage=usage
+        ) from exc
+
+    def _usage_of(self, response: Message, started: float) -> CallUsage:
+        tokens = response.usage
+        model = response.model or self.model
+        call = CallUsage(
+            stage=self.stage,
+            model=model,
+            input_tokens=tokens.input_tokens,
+            output_tokens=tokens.output_tokens,
+            cache_read_tokens=tokens.cache_read_input_tokens or 0,
+            cache_write_tokens=tokens.cache_creation_input_tokens or 0,
+            latency_ms=round((time.perf_counter() - started) * 1000),
+            request_id=response._request_id,
+        )
+        call.cost_usd = pricing.cost_usd(
+            model,
+            input_tokens=call.input_tokens,
+            output_tokens=call.output_tokens,
+            cache_read_tokens=call.cache_read_tokens,
+            cache_write_tokens=call.cache_write_tokens,
+        )
+        logger.info(
+            "%s: %s answered in %s ms (in %s, out %s, cache read %s, write %s; $%.5f; %s)",
+            self.stage,
+            model,
+            call.latency_ms,
+            call.input_tokens,
+            call.output_tokens,
+            call.cache_read_tokens,
+            call.cache_write_tokens,
+            call.cost_usd,
+            call.request_id,
+        )
+        return call
+
+    def _refusal_message(self, response: Message) -> str:
+        details = response.stop_details
+        category = f" ({details.category})" if details and details.category else ""
+        explanation = f": {details.explanation}" if details and details.explanation else ""
+        return (
+            f"{self.stage}: Claude declined to answer{category}{explanation} "
+            f"(request {response._request_id}); not retried, the same input would be refused"
+        )

@@ -1,0 +1,70 @@
+"""Every error the Claude client raises, in one flat module.
+
+Messages name the stage, the model and the cause; they never contain the API key.
+"""
+
+from __future__ import annotations
+
+from shelfready_core.schemas import CallUsage
+
+
+class ClaudeError(Exception):
+    """Base class. `usage` lists the paid calls made before the failure, for cost accounting."""
+
+    def __init__(self, message: str, *, usage: list[CallUsage] | None = None) -> None:
+        super().__init__(message)
+        self.usage: list[CallUsage] = list(usage or [])
+
+
+class ClaudeNotConfigured(ClaudeError):
+    """No API key: set ANTHROPIC_API_KEY, or SHELFREADY_AI=offline for the offline stand-in."""
+
+
+class StructuredOutputError(ClaudeError):
+    """Claude's answer did not validate, even after the one repair turn."""
+
+    def __init__(
+        self, message: str, *, errors: list[str], usage: list[CallUsage] | None = None
+    ) -> None:
+        super().__init__(message, usage=usage)
+        self.errors = list(errors)
+
+
+class ClaudeOutputTruncated(StructuredOutputError):
+    """The answer hit `max_tokens` twice (the client retries once with twice the budget)."""
+
+
+class ClaudeRefusal(ClaudeError):
+    """Claude declined to answer (stop_reason "refusal"). Retrying the same input will not help."""
+
+
+class ClaudeRequestError(ClaudeError):
+    """The API rejected the request itself (400/401/403/404/413...). Not retryable as is."""
+
+    def __init__(
+        self, message: str, *, status_code: int | None = None, usage: list[CallUsage] | None = None
+    ) -> None:
+        super().__init__(message, usage=usage)
+        self.status_code = status_code
+
+
+class ClaudeTransientError(ClaudeError):
+    """Rate limit, overload, 5xx or connection failure that outlived the SDK's own retries."""
+
+    def __init__(
+        self, message: str, *, status_code: int | None = None, usage: list[CallUsage] | None = None
+    ) -> None:
+        super().__init__(message, usage=usage)
+        self.status_code = status_code
+
+
+class ClaudeTimeout(ClaudeTransientError):
+    """Every attempt timed out (the timeout applies per attempt; the SDK retries timeouts)."""
+
+
+class ClaudeUnavailable(ClaudeError):
+    """The shared circuit breaker is open: no call was made. Try again after the given delay."""
+
+    def __init__(self, message: str, *, retry_after_seconds: float) -> None:
+        super().__init__(message)
+        self.retry_after_seconds = retry_after_seconds
