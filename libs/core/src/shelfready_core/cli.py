@@ -1,0 +1,277 @@
+"""`shelfready`: the command line used by operators, the Makefile, the Dockerfiles and tests."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from shelfready_core import defaults
+from shelfready_core.config import Settings, get_settings
+from shelfready_core.errors import ShelfReadyError
+
+app = typer.Typer(help="ShelfReady: product photo to marketplace listing.", no_args_is_help=True)
+console = Console(stderr=True)
+out = Console()
+
+SERVICE_CHOICES = [*defaults.SERVICES, "all"]
+
+
+def _settings() -> Settings:
+    from shelfready_core.logs import configure_logging
+
+    settings = get_settings()
+    configure_logging(settings)
+    return settings
+
+
+def _fail(message: str, code: int = 1) -> typer.Exit:
+    console.print(f"[red]error:[/red] {message}")
+    return typer.Exit(code)
+
+
+@app.command()
+def check(
+    production: Annotated[
+        bool, typer.Option(help="Require the production variables (default: when REDIS_URL is set)")
+    ] = False,
+    connect: Annotated[bool, typer.Option(help="Also try Redis, the database and storage")] = True,
+) -> None:
+    """Check the environment, the database URL and (by default) every connection."""
+    from shelfready_core.checks import run_checks
+
+    ok = run_checks(_settings(), os.environ, production=production, connect=connect, echo=out.print)
+    if not ok:
+        raise typer.Exit(1)
+
+
+@app.command()
+def migrate() -> None:
+    """Apply database migrations through the direct connection, under an advisory lock."""
+    from shelfready_core.checks import print_database_diagnostics
+    from shelfready_core.migrate import migrate as run_migrate
+
+    settings = _settings()
+    print_database_diagnostics(settings, out.print)
+    before, after = run_migrate(settings)
+    out.print(f"schema at revision {after} (was {before or 'empty'}) via direct connection")
+
+
+@app.command()
+def worker(
+    service: Annotated[str, typer.Argument(help="recognition | listing | imagegen | all")],
+    concurrency: Annotated[int | None, typer.Option(min=1, help="Worker processes")] = None,
+    burst: Annotated[bool, typer.Option(help="Exit when the queues are empty")] = False,
+) -> None:
+    """Run the worker(s) for one service's queue, or for all queues."""
+    from shelfready_core.redis_conn import get_redis
+    from shelfready_core.worker import ServiceNotInstalled, run_workers
+
+    if service not in SERVICE_CHOICES:
+        raise _fail(f"unknown service {service!r}; choose one of {', '.join(SERVICE_CHOICES)}")
+    settings = _settings()
+    if settings.redis_url is None:
+        raise _fail("REDIS_URL is not set: workers need a Redis server (`make demo` needs none)")
+    services = list(defaults.SERVICES) if service == "all" else [service]
+    count = concurrency or (3 if service == "all" else settings.concurrency(service))
+    try:
+        run_workers(settings, get_redis(settings), services, concurrency=count, burst=burst)
+    except ServiceNotInstalled as exc:
+        raise _fail(str(exc)) from exc
+
+
+@app.command()
+def submit(
+    sources: Annotated[list[str], typer.Argument(help="Photo paths or http(s) URLs")],
+    brand: Annotated[str | None, typer.Option()] = None,
+    category: Annotated[str | None, typer.Option()] = None,
+    product_name: Annotated[str | None, typer.Option("--product-name")] = None,
+    marketplace: Annotated[str, typer.Option(help="amazon | etsy | shopify | ebay")] = "amazon",
+    market: Annotated[str, typer.Option(help="Target market, e.g. US, UK, DE, JP")] = "US",
+    language: Annotated[str, typer.Option(help="Listing language: en, zh, ja, de ...")] = "en",
+    spec: Annotated[list[str] | None, typer.Option(help="Specification KEY=VALUE")] = None,
+    feature: Annotated[list[str] | None, typer.Option(help="A feature to mention")] = None,
+    wait: Annotated[bool, typer.Option(help="Wait until each workflow has finished")] = False,
+    timeout: Annotated[float, typer.Option(help="Seconds to wait with --wait")] = 900,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the workflow JSON")] = False,
+) -> None:
+    """Start one workflow per photo; print the workflow ids (or JSON)."""
+    from shelfready_core.producer import submit as submit_one
+    from shelfready_core.redis_conn import get_redis
+    from shelfready_core.schemas import ListingRequest
+    from shelfready_core.storage import get_storage
+
+    settings = _settings()
+    specifications = {}
+    for item in spec or []:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise _fail(f"--spec {item!r} must look like KEY=VALUE")
+        specifications[key.strip()] = value.strip()
+    request = ListingRequest(
+        brand=brand,
+        category=category,
+        product_name=product_name,
+        marketplace=marketplace,
+        market=market.upper(),
+        language=language,
+        specifications=specifications,
+        features=feature or [],
+    )
+    redis, storage = get_redis(settings), get_storage(settings)
+    ids = []
+    for source in sources:
+        try:
+            ids.append(submit_one(settings, redis, storage, source, request))
+        except ShelfReadyError as exc:
+            raise _fail(str(exc)) from exc
+    if wait:
+        _wait_for(settings, ids, timeout)
+    for workflow_id in ids:
+        if as_json:
+            out.print_json(json.dumps(_status_json(settings, workflow_id)))
+        else:
+            out.print(workflow_id)
+    if wait and any(_status_json(settings, i)["status"] != "COMPLETED" for i in ids):
+        raise typer.Exit(1)
+
+
+def _status_json(settings: Settings, workflow_id: str, events: bool = False) -> dict:
+    from shelfready_core.db import session_scope
+    from shelfready_core.producer import get_workflow
+    from shelfready_core.views import workflow_json
+
+    with session_scope(settings) as session:
+        return workflow_json(session, get_workflow(session, workflow_id), events=events)
+
+
+def _wait_for(settings: Settings, ids: list[str], timeout: float) -> None:
+    deadline = time.monotonic() + timeout
+    pending = set(ids)
+    while pending and time.monotonic() < deadline:
+        for workflow_id in list(pending):
+            if _status_json(settings, workflow_id)["status"] in (
+                "COMPLETED",
+                "FAILED",
+                "CANCELLED",
+            ):
+                pending.discard(workflow_id)
+        if pending:
+            time.sleep(0.5)
+    if pending:
+        console.print(f"[yellow]still running after {timeout:.0f}s:[/yellow] {', '.join(pending)}")
+
+
+@app.command()
+def status(
+    workflow_id: Annotated[str, typer.Argument()],
+    as_json: Annotated[bool, typer.Option("--json", help="Print the full workflow JSON")] = False,
+    events: Annotated[bool, typer.Option(help="Include the event history")] = False,
+) -> None:
+    """Show a workflow: status, step, progress, results, usage."""
+    settings = _settings()
+    try:
+        data = _status_json(settings, workflow_id, events=events)
+    except ShelfReadyError as exc:
+        raise _fail(str(exc)) from exc
+    if as_json:
+        out.print_json(json.dumps(data))
+        return
+    out.print(
+        f"[bold]{data['id']}[/bold] {data['status']} {data['current_step']} {data['progress']}%"
+    )
+    if data["error"]:
+        out.print(f"[red]error:[/red] {data['error']}")
+    if data["listing"]:
+        out.print(f"title: {data['listing']['title']}")
+        out.print(f"quality: {data['listing']['quality']['score']}")
+    if data["images"]:
+        for item in data["images"]["items"]:
+            out.print(f"  image {item['index']} {item['kind']}: {item['url'] or item['error']}")
+    out.print(f"cost: ${data['usage']['total_cost_usd']:.4f}")
+    for item in data.get("events", []):
+        out.print(f"  {item['at']} [{item['stage']}] {item['kind']}: {item['message']}")
+
+
+@app.command()
+def queues() -> None:
+    """Per queue: waiting, running, failed, deferred and scheduled jobs; and the workers."""
+    from shelfready_core.queue_stats import queue_stats
+    from shelfready_core.redis_conn import get_redis
+
+    settings = _settings()
+    stats = queue_stats(get_redis(settings))
+    table = Table("queue", "waiting", "running", "failed", "deferred", "scheduled", "workers")
+    for row in stats:
+        table.add_row(
+            row.name,
+            *(
+                str(v)
+                for v in (
+                    row.waiting,
+                    row.running,
+                    row.failed,
+                    row.deferred,
+                    row.scheduled,
+                    row.workers,
+                )
+            ),
+        )
+    out.print(table)
+
+
+@app.command()
+def retry(workflow_id: Annotated[str, typer.Argument()]) -> None:
+    """Resume a FAILED workflow from the step that failed."""
+    from shelfready_core.producer import retry as retry_workflow
+    from shelfready_core.redis_conn import get_redis
+
+    settings = _settings()
+    try:
+        service = retry_workflow(settings, get_redis(settings), workflow_id)
+    except ShelfReadyError as exc:
+        raise _fail(str(exc)) from exc
+    out.print(f"workflow {workflow_id} re-enqueued on the {service} queue")
+
+
+@app.command()
+def reconcile(
+    stuck_after: Annotated[float, typer.Option(help="Seconds without change")] = 120,
+) -> None:
+    """Find workflows that stopped moving and resume (or fail) them."""
+    from shelfready_core.reconcile import reconcile as run_reconcile
+    from shelfready_core.redis_conn import get_redis
+
+    settings = _settings()
+    actions = run_reconcile(settings, get_redis(settings), stuck_after=stuck_after)
+    for action in actions:
+        out.print(f"{action.workflow_id}: {action.action} ({action.detail})")
+    out.print(f"{len(actions)} workflow(s) needed attention")
+
+
+@app.command()
+def demo(
+    photos: Annotated[list[Path] | None, typer.Argument(help="Photos (default: samples/)")] = None,
+    out_dir: Annotated[Path, typer.Option("--out", help="Where to write listings")] = Path("out"),
+) -> None:
+    """Run the whole pipeline on sample photos, with embedded stand-ins for unset services."""
+    from shelfready_core.demo import run_demo
+
+    settings = _settings()
+    ok = run_demo(settings, photos or None, out_dir, console=out)
+    if not ok:
+        raise typer.Exit(1)
+
+
+def main() -> None:  # pragma: no cover - console-script shim
+    try:
+        app()
+    except KeyboardInterrupt:
+        sys.exit(130)

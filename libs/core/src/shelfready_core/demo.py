@@ -1,0 +1,167 @@
+"""`shelfready demo`: the real pipeline on sample photos, with stand-ins for what is not set.
+
+Unset REDIS_URL means an in-process Redis (fakeredis) and a SimpleWorker running the real job
+code in this process; unset DATABASE_URL means SQLite; no API key means the offline analysers.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+import time
+from pathlib import Path
+
+from rich.console import Console
+from rich.progress import BarColumn, Progress, TextColumn
+from rich.table import Table
+from rq import Queue, SimpleWorker
+from rq.scheduler import RQScheduler
+
+from shelfready_core import defaults
+from shelfready_core.config import Settings
+from shelfready_core.db import session_scope
+from shelfready_core.migrate import migrate
+from shelfready_core.producer import get_workflow, submit
+from shelfready_core.redis_conn import get_redis
+from shelfready_core.schemas import ListingRequest
+from shelfready_core.storage import get_storage
+from shelfready_core.views import workflow_json
+from shelfready_core.worker import load_service, queue_names
+
+log = logging.getLogger(__name__)
+
+PHOTO_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp"}
+DEMO_BRAND = "Northwind"
+DEMO_TIMEOUT_SECONDS = 600
+
+
+def sample_photos(folder: Path = Path("samples")) -> list[Path]:
+    return sorted(p for p in folder.iterdir() if p.suffix.lower() in PHOTO_SUFFIXES)
+
+
+def run_demo(
+    settings: Settings, photos: list[Path] | None, out_dir: Path, *, console: Console
+) -> bool:
+    for service in defaults.SERVICES:
+        load_service(service)
+    migrate(settings)
+    redis, storage = get_redis(settings), get_storage(settings)
+    photos = photos or sample_photos()
+    console.print(
+        f"[bold]ShelfReady demo[/bold]: {len(photos)} photo(s); "
+        f"database {'SQLite' if settings.database_url is None else 'from DATABASE_URL'}, "
+        f"redis {'in-process' if settings.redis_url is None else 'from REDIS_URL'}, "
+        f"AI {'offline' if settings.uses_offline_ai else 'Claude'}, storage {storage.description}"
+    )
+    request = ListingRequest(brand=DEMO_BRAND)
+    ids = {submit(settings, redis, storage, photo, request): photo for photo in photos}
+    _work_until_done(settings, redis, list(ids), console)
+
+    out_dir.mkdir(parents=True, exist_ok=True)
+    results = []
+    for workflow_id, photo in ids.items():
+        with session_scope(settings) as session:
+            data = workflow_json(session, get_workflow(session, workflow_id), events=True)
+        results.append(data)
+        _export(data, out_dir / photo.stem, storage)
+    _print_summary(results, out_dir, console)
+    return all(item["status"] == "COMPLETED" for item in results)
+
+
+def _work_until_done(settings: Settings, redis, ids: list[str], console: Console) -> None:  # type: ignore[no-untyped-def]
+    queues = [Queue(name, connection=redis) for name in queue_names(list(defaults.SERVICES))]
+    worker = SimpleWorker(queues, connection=redis)
+    scheduler = RQScheduler(queues, connection=redis)
+    deadline = time.monotonic() + DEMO_TIMEOUT_SECONDS
+    with Progress(
+        TextColumn("{task.description:<28}"),
+        BarColumn(),
+        TextColumn("{task.fields[step]}"),
+        console=console,
+    ) as progress:
+        tasks = {i: progress.add_task(i[:8], total=100, step="queued") for i in ids}
+        while time.monotonic() < deadline:
+            worked = worker.work(burst=True, max_jobs=1, logging_level="WARNING")
+            done = _refresh(settings, ids, progress, tasks)
+            if done:
+                break
+            if not worked:
+                scheduler.enqueue_scheduled_jobs()  # due retries and deferred jobs
+                time.sleep(0.25)
+
+
+def _refresh(settings: Settings, ids: list[str], progress: Progress, tasks: dict) -> bool:  # type: ignore[type-arg]
+    finished = 0
+    with session_scope(settings) as session:
+        for workflow_id in ids:
+            workflow = get_workflow(session, workflow_id)
+            label = f"{workflow.source_name[:20]}"
+            step = workflow.status if workflow.status != "PROCESSING" else workflow.current_step
+            progress.update(
+                tasks[workflow_id], completed=workflow.progress, step=step, description=label
+            )
+            finished += workflow.status in ("COMPLETED", "FAILED", "CANCELLED")
+    return finished == len(ids)
+
+
+def _export(data: dict, folder: Path, storage) -> None:  # type: ignore[type-arg,no-untyped-def]
+    """Write the listing as JSON and Markdown, with its images beside it."""
+    if folder.exists():
+        shutil.rmtree(folder)
+    (folder / "images").mkdir(parents=True)
+    names = []
+    for item in (data.get("images") or {}).get("items", []):
+        if not item["url"]:
+            continue
+        key = item["url"].split("/workflows/", 1)[-1]
+        name = f"{item['index']}-{item['kind']}{Path(key).suffix}"
+        (folder / "images" / name).write_bytes(storage.get(f"workflows/{key}"))
+        names.append((item, name))
+    (folder / "listing.json").write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
+    (folder / "listing.md").write_text(_markdown(data, names), encoding="utf-8")
+
+
+def _markdown(data: dict, images: list) -> str:  # type: ignore[type-arg]
+    listing = data.get("listing") or {}
+    lines = [f"# {listing.get('title', data['source_name'])}", ""]
+    lines += [f"Status: {data['status']}" + (f" ({data['error']})" if data["error"] else ""), ""]
+    if listing:
+        quality = listing["quality"]
+        lines += [
+            f"Quality score: {quality['score']} ({'approved' if quality['approved'] else 'review'})",
+            "",
+        ]
+        lines += ["## Bullet points", ""] + [f"- {b}" for b in listing["bullet_points"]] + [""]
+        lines += ["## Description", "", listing["description"], ""]
+        lines += [
+            "## Search terms",
+            "",
+            listing["search_terms"] or ", ".join(listing["keywords"]),
+            "",
+        ]
+    if images:
+        lines += ["## Images", ""]
+        for item, name in images:
+            verdict = "passes" if (item.get("compliance") or {}).get("passed") else "check"
+            lines.append(f"![{item['kind']}](images/{name}) {item['kind']} ({verdict})")
+        lines.append("")
+    return "\n".join(lines)
+
+
+def _print_summary(results: list[dict], out_dir: Path, console: Console) -> None:  # type: ignore[type-arg]
+    table = Table("photo", "status", "title", "quality", "images", "cost $")
+    for data in results:
+        listing = data.get("listing") or {}
+        items = (data.get("images") or {}).get("items", [])
+        good = sum(1 for i in items if (i.get("compliance") or {}).get("passed"))
+        table.add_row(
+            data["source_name"],
+            data["status"] if not data["error"] else f"{data['status']}: {data['error'][:60]}",
+            (listing.get("title") or "")[:60],
+            str((listing.get("quality") or {}).get("score", "")),
+            f"{good}/{len(items)} compliant",
+            f"{data['usage']['total_cost_usd']:.4f}",
+        )
+    console.print(table)
+    console.print(f"Listings and images written under {out_dir}/")

@@ -1,0 +1,190 @@
+"""Database tables: the workflow state machine and the results each stage saves.
+
+Every result table is keyed one-to-one on the workflow (unique constraints), so a retried or
+re-delivered job updates the row it wrote before instead of adding a duplicate.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, Column, DateTime, Index, UniqueConstraint
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlmodel import Field, SQLModel
+
+# JSONB on Postgres (indexable, compact), plain JSON on SQLite for the demo.
+JSONType = JSON().with_variant(JSONB(), "postgresql")
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def _json_column(nullable: bool = True) -> Any:
+    return Field(default=None, sa_column=Column(JSONType, nullable=nullable))
+
+
+def _timestamp(nullable: bool = False) -> Any:
+    return Field(
+        default_factory=utcnow if not nullable else None,
+        sa_column=Column(DateTime(timezone=True), nullable=nullable),
+    )
+
+
+class WorkflowStatus(StrEnum):
+    PENDING = "PENDING"
+    PROCESSING = "PROCESSING"
+    COMPLETED = "COMPLETED"
+    FAILED = "FAILED"
+    CANCELLED = "CANCELLED"
+
+
+class WorkflowStep(StrEnum):
+    IMAGE_DOWNLOAD = "IMAGE_DOWNLOAD"
+    IMAGE_RECOGNITION = "IMAGE_RECOGNITION"
+    LISTING_GENERATION = "LISTING_GENERATION"
+    IMAGE_SET_GENERATION = "IMAGE_SET_GENERATION"
+
+
+class ImageSetStatus(StrEnum):
+    PENDING = "PENDING"
+    COMPLETED = "COMPLETED"
+    PARTIAL = "PARTIAL"  # some secondary images failed; see each image's error
+    FAILED = "FAILED"
+
+
+class Workflow(SQLModel, table=True):
+    __tablename__ = "workflow"
+    __table_args__ = (Index("ix_workflow_status_updated", "status", "updated_at"),)
+
+    id: str = Field(default_factory=lambda: str(uuid.uuid4()), primary_key=True, max_length=36)
+    status: str = Field(default=WorkflowStatus.PENDING, max_length=16)
+    current_step: str = Field(default=WorkflowStep.IMAGE_DOWNLOAD, max_length=32)
+    progress: int = Field(default=0, ge=0, le=100)
+    version: int = Field(default=1, ge=1)
+    parent_id: str | None = Field(default=None, foreign_key="workflow.id", max_length=36)
+    # Where the photo comes from: "storage:<key>" for uploads, or an http(s) URL.
+    source: str = Field(max_length=2048)
+    source_name: str = Field(default="photo", max_length=255)
+    brand: str | None = Field(default=None, max_length=200)
+    category: str | None = Field(default=None, max_length=300)
+    marketplace: str = Field(default="amazon", max_length=32)
+    market: str = Field(default="US", max_length=8)
+    language: str = Field(default="en", max_length=16)
+    request: dict[str, Any] | None = _json_column()  # the full ListingRequest
+    # The RQ job currently responsible for moving this workflow forward.
+    job_id: str | None = Field(default=None, max_length=128)
+    error: str | None = Field(default=None)
+    failed_step: str | None = Field(default=None, max_length=32)
+    cost_usd: float = Field(default=0.0)
+    created_at: datetime = _timestamp()
+    updated_at: datetime = _timestamp()
+    completed_at: datetime | None = _timestamp(nullable=True)
+
+
+class WorkflowEvent(SQLModel, table=True):
+    """Append-only history: what happened to a workflow and why (attempts, retries, failures)."""
+
+    __tablename__ = "workflow_event"
+
+    id: int | None = Field(default=None, primary_key=True)
+    workflow_id: str = Field(foreign_key="workflow.id", index=True, max_length=36)
+    stage: str = Field(max_length=32)
+    kind: str = Field(max_length=32)
+    message: str = Field(default="")
+    created_at: datetime = _timestamp()
+
+
+class Product(SQLModel, table=True):
+    __tablename__ = "product"
+
+    id: int | None = Field(default=None, primary_key=True)
+    workflow_id: str = Field(foreign_key="workflow.id", unique=True, max_length=36)
+    product_type: str = Field(max_length=200)
+    product_name: str = Field(max_length=300)
+    category: str = Field(max_length=300)
+    confidence: float = Field(default=0.0)
+    description: str = Field(default="")
+    attributes: dict[str, Any] | None = _json_column()  # the full ProductAnalysis
+    original_key: str = Field(max_length=512)
+    original_url: str = Field(max_length=2048)
+    width: int
+    height: int
+    sent_width: int | None = None
+    sent_height: int | None = None
+    analyzer: str = Field(default="claude", max_length=32)
+    created_at: datetime = _timestamp()
+    updated_at: datetime = _timestamp()
+
+
+class Listing(SQLModel, table=True):
+    __tablename__ = "listing"
+
+    id: int | None = Field(default=None, primary_key=True)
+    workflow_id: str = Field(foreign_key="workflow.id", unique=True, max_length=36)
+    title: str
+    bullet_points: list[str] | None = _json_column()
+    description: str
+    keywords: list[str] | None = _json_column()
+    search_terms: str = Field(default="")
+    image_prompts: list[str] | None = _json_column()
+    quality_score: int = Field(default=0)
+    quality_reasons: list[str] | None = _json_column()
+    approved: bool = Field(default=False)
+    writer: str = Field(default="claude", max_length=32)
+    created_at: datetime = _timestamp()
+    updated_at: datetime = _timestamp()
+
+
+class ImageSet(SQLModel, table=True):
+    __tablename__ = "image_set"
+
+    id: int | None = Field(default=None, primary_key=True)
+    workflow_id: str = Field(foreign_key="workflow.id", unique=True, max_length=36)
+    status: str = Field(default=ImageSetStatus.PENDING, max_length=16)
+    created_at: datetime = _timestamp()
+    updated_at: datetime = _timestamp()
+
+
+class ListingImage(SQLModel, table=True):
+    __tablename__ = "listing_image"
+    __table_args__ = (UniqueConstraint("image_set_id", "index", name="uq_listing_image_slot"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    image_set_id: int = Field(foreign_key="image_set.id", index=True)
+    index: int = Field(ge=1, le=5)
+    kind: str = Field(max_length=32)
+    key: str | None = Field(default=None, max_length=512)
+    url: str | None = Field(default=None, max_length=2048)
+    thumbnail_key: str | None = Field(default=None, max_length=512)
+    thumbnail_url: str | None = Field(default=None, max_length=2048)
+    content_type: str | None = Field(default=None, max_length=64)
+    width: int | None = None
+    height: int | None = None
+    file_bytes: int | None = None
+    compliance: dict[str, Any] | None = _json_column()
+    error: str | None = None
+    updated_at: datetime = _timestamp()
+
+
+class ApiUsage(SQLModel, table=True):
+    """One paid API call. Append-only: failed attempts cost money too."""
+
+    __tablename__ = "api_usage"
+
+    id: int | None = Field(default=None, primary_key=True)
+    workflow_id: str = Field(foreign_key="workflow.id", index=True, max_length=36)
+    stage: str = Field(max_length=32)
+    provider: str = Field(default="anthropic", max_length=32)
+    model: str = Field(max_length=100)
+    input_tokens: int = 0
+    output_tokens: int = 0
+    cache_read_tokens: int = 0
+    cache_write_tokens: int = 0
+    latency_ms: int = 0
+    request_id: str | None = Field(default=None, max_length=200)
+    cost_usd: float = 0.0
+    created_at: datetime = _timestamp()

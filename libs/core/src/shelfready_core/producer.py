@@ -1,0 +1,127 @@
+"""Starting workflows: the Python entry point behind the CLI (and any web front end).
+
+A local photo is uploaded to storage first, so a worker on another machine can read it; a
+URL is fetched by the recognition worker itself, with size and time limits.
+"""
+
+from __future__ import annotations
+
+import logging
+import mimetypes
+import re
+import uuid
+from pathlib import Path
+
+from redis import Redis
+from sqlmodel import Session
+
+from shelfready_core import defaults
+from shelfready_core.config import Settings
+from shelfready_core.db import session_scope
+from shelfready_core.errors import InvalidInput, WorkflowNotFound
+from shelfready_core.models import Workflow, WorkflowStatus, WorkflowStep, utcnow
+from shelfready_core.queues import STEP_SERVICE, enqueue_stage, stage_job_id
+from shelfready_core.schemas import ListingRequest
+from shelfready_core.stage import event
+from shelfready_core.storage import Storage, workflow_key
+
+log = logging.getLogger(__name__)
+
+STORAGE_SOURCE_PREFIX = "storage:"
+
+
+def safe_filename(name: str) -> str:
+    stem = re.sub(r"[^A-Za-z0-9._-]+", "-", Path(name).name).strip("-.") or "photo"
+    return stem[:120]
+
+
+def submit(
+    settings: Settings,
+    redis: Redis,
+    storage: Storage,
+    source: str | Path,
+    request: ListingRequest | None = None,
+) -> str:
+    """Create a workflow for one photo (local path or http(s) URL) and enqueue recognition."""
+    request = request or ListingRequest()
+    workflow_id = str(uuid.uuid4())
+    text = str(source)
+    if text.startswith(("http://", "https://")):
+        stored, name = text, safe_filename(text.split("?", 1)[0].rsplit("/", 1)[-1])
+    else:
+        path = Path(source)
+        if not path.is_file():
+            raise InvalidInput(f"{path} is not a file")
+        if path.stat().st_size > defaults.MAX_DOWNLOAD_BYTES:
+            raise InvalidInput(
+                f"{path} is {path.stat().st_size} bytes; the limit is {defaults.MAX_DOWNLOAD_BYTES}"
+            )
+        name = safe_filename(path.name)
+        key = workflow_key(workflow_id, 1, f"upload/{name}")
+        content_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
+        storage.put(key, path.read_bytes(), content_type)
+        stored = STORAGE_SOURCE_PREFIX + key
+    return create_workflow(settings, redis, workflow_id, stored, name, request)
+
+
+def create_workflow(
+    settings: Settings,
+    redis: Redis,
+    workflow_id: str,
+    source: str,
+    source_name: str,
+    request: ListingRequest,
+    *,
+    parent: Workflow | None = None,
+) -> str:
+    job_id = stage_job_id("recognition", workflow_id)
+    with session_scope(settings) as session:
+        session.add(
+            Workflow(
+                id=workflow_id,
+                source=source,
+                source_name=source_name,
+                brand=request.brand,
+                category=request.category,
+                marketplace=request.marketplace,
+                market=request.market,
+                language=request.language,
+                request=request.model_dump(),
+                job_id=job_id,
+                version=parent.version + 1 if parent else 1,
+                parent_id=parent.id if parent else None,
+            )
+        )
+    # Committed first: if we die before enqueueing, the reconciler finds the job missing.
+    enqueue_stage(redis, "recognition", workflow_id, job_id=job_id)
+    log.info("submitted workflow %s (%s)", workflow_id, source_name)
+    return workflow_id
+
+
+def get_workflow(session: Session, workflow_id: str) -> Workflow:
+    workflow = session.get(Workflow, workflow_id)
+    if workflow is None:
+        raise WorkflowNotFound(workflow_id)
+    return workflow
+
+
+def retry(settings: Settings, redis: Redis, workflow_id: str) -> str:
+    """Resume a FAILED workflow from the step that failed, with a fresh retry budget."""
+    with session_scope(settings) as session:
+        workflow = get_workflow(session, workflow_id)
+        if workflow.status != WorkflowStatus.FAILED:
+            raise InvalidInput(
+                f"workflow {workflow_id} is {workflow.status}; only FAILED workflows can be retried"
+            )
+        step = WorkflowStep(workflow.failed_step or workflow.current_step)
+        service = STEP_SERVICE[step]
+        job_id = stage_job_id(service, workflow_id)
+        workflow.status = WorkflowStatus.PROCESSING
+        workflow.current_step = step
+        workflow.error = None
+        workflow.failed_step = None
+        workflow.job_id = job_id
+        workflow.updated_at = utcnow()
+        session.add(event(workflow_id, service, "retry_requested", f"resuming at {step}"))
+    enqueue_stage(redis, service, workflow_id, job_id=job_id)
+    return service

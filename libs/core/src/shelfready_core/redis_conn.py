@@ -1,0 +1,69 @@
+"""Redis connection from REDIS_URL, or an in-process stand-in for the demo."""
+
+from __future__ import annotations
+
+import logging
+from urllib.parse import urlsplit, urlunsplit
+
+import redis
+from redis.backoff import ExponentialWithJitterBackoff
+from redis.retry import Retry
+
+from shelfready_core.config import Settings
+
+log = logging.getLogger(__name__)
+
+# Hosted Redis providers that only accept TLS even when handed a redis:// URL.
+TLS_ONLY_HOST_SUFFIXES = (".upstash.io",)
+
+_fake_server: object | None = None
+
+
+def normalise_redis_url(url: str) -> str:
+    """Upgrade redis:// to rediss:// for TLS-only hosts such as Upstash."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if parts.scheme == "redis" and host.endswith(TLS_ONLY_HOST_SUFFIXES):
+        return urlunsplit(("rediss", *parts[1:]))
+    return url
+
+
+def mask_redis_url(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.password is None:
+        return url
+    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
+    return urlunsplit((parts.scheme, netloc, *parts[2:]))
+
+
+def connect(url: str) -> redis.Redis:
+    """A client that rides out a Redis restart: retries with backoff, keepalive, health checks."""
+    return redis.Redis.from_url(
+        normalise_redis_url(url),
+        socket_connect_timeout=5,
+        socket_keepalive=True,
+        health_check_interval=15,
+        retry=Retry(ExponentialWithJitterBackoff(base=0.2, cap=5), retries=8),
+        retry_on_error=[redis.ConnectionError, redis.TimeoutError],
+    )
+
+
+def get_redis(settings: Settings) -> redis.Redis:
+    if settings.redis_url is not None:
+        return connect(settings.redis_url.get_secret_value())
+    return embedded_redis()
+
+
+def embedded_redis() -> redis.Redis:
+    """One in-process Redis (fakeredis) shared by everything in this process: demo mode only."""
+    try:
+        import fakeredis
+    except ModuleNotFoundError as exc:  # worker images do not ship the demo stand-in
+        raise RuntimeError(
+            "REDIS_URL is not set and the in-process stand-in is not installed"
+        ) from exc
+
+    global _fake_server
+    if _fake_server is None:
+        _fake_server = fakeredis.FakeServer()
+    return fakeredis.FakeRedis(server=_fake_server)  # type: ignore[arg-type]

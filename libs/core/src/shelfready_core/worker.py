@@ -1,0 +1,103 @@
+"""Running workers: one RQ worker pool per service (or one pool for all queues).
+
+Each pool process forks `concurrency` worker processes, which fork a work-horse per job, so a
+crashed or timed-out job never takes the worker down. The pool's own process also looks for
+stuck workflows now and then (one pool at a time, via a Redis lock).
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import time
+from typing import Any
+
+from redis import Redis
+from rq import Queue, Worker
+from rq.worker_pool import WorkerPool
+
+from shelfready_core import defaults
+from shelfready_core.config import Settings
+from shelfready_core.queues import STAGE_FUNCTIONS
+from shelfready_core.reconcile import reconcile_once_among_workers
+
+log = logging.getLogger(__name__)
+
+
+class ServiceNotInstalled(RuntimeError):
+    pass
+
+
+def load_service(service: str) -> None:
+    """Import a service's job module before forking, so every work-horse inherits it."""
+    module = STAGE_FUNCTIONS[service].rsplit(".", 1)[0]
+    try:
+        importlib.import_module(module)
+    except ModuleNotFoundError as exc:
+        raise ServiceNotInstalled(
+            f"the {service} service is not installed here (cannot import {module}); "
+            f"install it with `uv sync --package shelfready-{service}`"
+        ) from exc
+
+
+def queue_names(services: list[str]) -> list[str]:
+    return [defaults.QUEUE_POLICIES[service].name for service in services]
+
+
+class ReconcilingWorkerPool(WorkerPool):
+    """RQ's worker pool, plus a periodic sweep for stuck workflows in the pool process."""
+
+    def __init__(self, *args: Any, settings: Settings, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._settings = settings
+        self._next_sweep = 0.0
+
+    def check_workers(self, respawn: bool = True) -> None:
+        super().check_workers(respawn=respawn)
+        now = time.monotonic()
+        if now >= self._next_sweep:
+            self._next_sweep = now + defaults.RECONCILE_INTERVAL_SECONDS
+            try:
+                reconcile_once_among_workers(
+                    self._settings, self.connection, defaults.RECONCILE_INTERVAL_SECONDS
+                )
+            except Exception:  # the database may be briefly away; the next sweep retries
+                log.exception("reconcile sweep failed")
+
+
+def requeue_abandoned(connection: Redis, services: list[str]) -> int:
+    """Give jobs left behind by a killed container back to their queue (or to retry)."""
+    count = 0
+    for name in queue_names(services):
+        registry = Queue(name, connection=connection).started_job_registry
+        before = registry.count
+        registry.cleanup()
+        count += max(0, before - registry.count)
+    return count
+
+
+def run_workers(
+    settings: Settings,
+    redis: Redis,
+    services: list[str],
+    *,
+    concurrency: int,
+    burst: bool = False,
+    worker_class: type[Worker] = Worker,
+) -> None:
+    for service in services:
+        load_service(service)
+    recovered = requeue_abandoned(redis, services)
+    if recovered:
+        log.warning("requeued %d job(s) abandoned by a stopped worker", recovered)
+    names = queue_names(services)
+    log.info("starting %d worker(s) on %s", concurrency, ", ".join(names))
+    pool = ReconcilingWorkerPool(
+        names,
+        connection=redis,
+        num_workers=concurrency,
+        worker_class=worker_class,
+        settings=settings,
+    )
+    pool.start(burst=burst, logging_level=settings.log_level)
+    log.info("all workers stopped")

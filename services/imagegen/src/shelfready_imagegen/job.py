@@ -1,0 +1,139 @@
+"""The image stage: the original photo plus the listing in, the stored image set out."""
+
+from __future__ import annotations
+
+import logging
+
+from sqlmodel import Session, select
+
+from shelfready_core.errors import InvalidInput
+from shelfready_core.models import (
+    ImageSet,
+    ImageSetStatus,
+    Listing,
+    ListingImage,
+    Product,
+    utcnow,
+)
+from shelfready_core.schemas import BoundingBox, ListingDraft, ListingRequest, ProductAnalysis
+from shelfready_core.stage import StageContext, run_stage
+from shelfready_core.storage import workflow_key
+from shelfready_imagegen.image_api import provider_from_settings
+from shelfready_imagegen.imageset import RenderedImage, build_image_set, load_photo
+
+log = logging.getLogger(__name__)
+
+PROGRESS_RENDERING = 70
+
+
+def run(workflow_id: str) -> str:
+    """RQ entry point (queue `image-generation`)."""
+    return run_stage("imagegen", workflow_id, render_image_set)
+
+
+def render_image_set(ctx: StageContext) -> str:
+    with ctx.session() as session:
+        workflow = ctx.workflow(session)
+        version = workflow.version
+        request = ListingRequest.model_validate(workflow.request or {})
+        product = session.exec(
+            select(Product).where(Product.workflow_id == ctx.workflow_id)
+        ).first()
+        listing = session.exec(
+            select(Listing).where(Listing.workflow_id == ctx.workflow_id)
+        ).first()
+        if product is None or listing is None:
+            raise InvalidInput(
+                "the product or listing record is missing: earlier stages must run first"
+            )
+        analysis = ProductAnalysis.model_validate(product.attributes)
+        draft = ListingDraft(
+            title=listing.title,
+            bullet_points=listing.bullet_points or [],
+            description=listing.description,
+            keywords=listing.keywords or [],
+            search_terms=listing.search_terms,
+            image_prompts=listing.image_prompts or [],
+        )
+        original_key, full_width = product.original_key, product.width
+
+    ctx.set_progress(PROGRESS_RENDERING)
+    photo = load_photo(ctx.storage.get(original_key))
+    bbox = _scaled_box(analysis.bounding_box, photo.width / full_width)
+    images = build_image_set(
+        photo,
+        bbox=bbox,
+        product=analysis,
+        listing=draft,
+        request=request,
+        provider=provider_from_settings(ctx.settings),
+    )
+    del photo
+    stored = [_store(ctx, version, image) for image in images]
+
+    with ctx.session() as session:
+        status = _save(session, ctx.workflow_id, stored)
+        ctx.complete(session, f"image set {status}")
+    failed = sum(1 for image, _ in stored if image.error)
+    log.info("[imagegen] image set %s for %s (%d failed)", status, ctx.workflow_id, failed)
+    return f"image set {status}"
+
+
+def _scaled_box(box: BoundingBox | None, scale: float) -> BoundingBox | None:
+    if box is None or scale == 1:
+        return box
+    return BoundingBox(
+        x=int(box.x * scale),
+        y=int(box.y * scale),
+        width=max(1, int(box.width * scale)),
+        height=max(1, int(box.height * scale)),
+    )
+
+
+def _store(
+    ctx: StageContext, version: int, image: RenderedImage
+) -> tuple[RenderedImage, dict[str, str | None]]:
+    """Write an image and its thumbnail under deterministic keys (a retry overwrites them)."""
+    refs: dict[str, str | None] = {"key": None, "url": None, "thumb_key": None, "thumb_url": None}
+    if image.data is not None:
+        name = f"{image.index}-{image.kind}"
+        refs["key"] = workflow_key(ctx.workflow_id, version, f"images/{name}.{image.extension}")
+        refs["url"] = ctx.storage.put(refs["key"], image.data, image.content_type)
+        if image.thumbnail is not None:
+            refs["thumb_key"] = workflow_key(ctx.workflow_id, version, f"thumbs/{name}.jpg")
+            refs["thumb_url"] = ctx.storage.put(refs["thumb_key"], image.thumbnail, "image/jpeg")
+    return image, refs
+
+
+def _save(
+    session: Session, workflow_id: str, stored: list[tuple[RenderedImage, dict[str, str | None]]]
+) -> str:
+    image_set = session.exec(select(ImageSet).where(ImageSet.workflow_id == workflow_id)).first()
+    if image_set is None:
+        image_set = ImageSet(workflow_id=workflow_id)
+        session.add(image_set)
+        session.flush()
+    existing = {
+        row.index: row
+        for row in session.exec(
+            select(ListingImage).where(ListingImage.image_set_id == image_set.id)
+        ).all()
+    }
+    for image, refs in stored:
+        row = existing.get(image.index) or ListingImage(
+            image_set_id=image_set.id, index=image.index, kind=image.kind
+        )
+        row.kind = image.kind
+        row.key, row.url = refs["key"], refs["url"]
+        row.thumbnail_key, row.thumbnail_url = refs["thumb_key"], refs["thumb_url"]
+        row.content_type = image.content_type if image.data else None
+        row.width, row.height = image.width, image.height
+        row.file_bytes = len(image.data) if image.data else None
+        row.compliance = image.compliance
+        row.error = image.error
+        row.updated_at = utcnow()
+        session.add(row)
+    failed = any(image.error for image, _ in stored)
+    image_set.status = ImageSetStatus.PARTIAL if failed else ImageSetStatus.COMPLETED
+    image_set.updated_at = utcnow()
+    return image_set.status

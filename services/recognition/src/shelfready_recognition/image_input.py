@@ -1,0 +1,126 @@
+"""Getting the seller's photo: fetch it, prove it is an image, and decode it cheaply.
+
+Everything a seller can get wrong raises InvalidInput with a sentence naming the problem;
+network trouble raises StageError so the job-level retry policy gets another go.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+from dataclasses import dataclass
+
+import httpx
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from shelfready_core import defaults
+from shelfready_core.errors import InvalidInput, StageError
+from shelfready_core.producer import STORAGE_SOURCE_PREFIX
+from shelfready_core.storage import Storage
+
+log = logging.getLogger(__name__)
+
+# Pillow format name -> (content type, file extension). MPO is what many phones write.
+ACCEPTED_FORMATS = {
+    "JPEG": ("image/jpeg", "jpg"),
+    "MPO": ("image/jpeg", "jpg"),
+    "PNG": ("image/png", "png"),
+    "WEBP": ("image/webp", "webp"),
+    "GIF": ("image/gif", "gif"),
+    "TIFF": ("image/tiff", "tiff"),
+    "BMP": ("image/bmp", "bmp"),
+}
+# Analysis never needs more than this; JPEG draft mode decodes at 1/2, 1/4 or 1/8 scale.
+ANALYSIS_MAX_SIDE = 2048
+
+
+@dataclass
+class Photo:
+    image: Image.Image  # EXIF-transposed, possibly reduced for analysis
+    format: str
+    content_type: str
+    extension: str
+    width: int  # full size after EXIF transpose
+    height: int
+
+    @property
+    def scale_to_full(self) -> float:
+        return self.width / self.image.width
+
+
+def fetch_source(source: str, storage: Storage, name: str) -> bytes:
+    if source.startswith(STORAGE_SOURCE_PREFIX):
+        return storage.get(source.removeprefix(STORAGE_SOURCE_PREFIX))
+    if source.startswith(("http://", "https://")):
+        return download(source, name)
+    raise InvalidInput(f"unsupported photo source for {name!r}: expected an upload or http(s) URL")
+
+
+def download(url: str, name: str) -> bytes:
+    limit = defaults.MAX_DOWNLOAD_BYTES
+    try:
+        with httpx.stream(
+            "GET", url, timeout=defaults.DOWNLOAD_TIMEOUT_SECONDS, follow_redirects=True
+        ) as response:
+            if response.status_code in (401, 403, 404, 410):
+                raise InvalidInput(f"photo URL for {name!r} answered HTTP {response.status_code}")
+            if response.status_code >= 400:
+                raise StageError(f"photo URL for {name!r} answered HTTP {response.status_code}")
+            declared = int(response.headers.get("content-length") or 0)
+            if declared > limit:
+                raise InvalidInput(f"photo {name!r} is {declared} bytes; the limit is {limit}")
+            chunks, size = [], 0
+            for chunk in response.iter_bytes():
+                size += len(chunk)
+                if size > limit:
+                    raise InvalidInput(f"photo {name!r} is larger than the {limit}-byte limit")
+                chunks.append(chunk)
+    except httpx.TimeoutException as exc:
+        raise StageError(f"downloading photo {name!r} timed out") from exc
+    except httpx.HTTPError as exc:
+        raise StageError(f"downloading photo {name!r} failed: {type(exc).__name__}") from exc
+    return b"".join(chunks)
+
+
+def open_photo(data: bytes, name: str) -> Photo:
+    """Validate by content (not by file name) and decode at a size fit for analysis."""
+    if not data:
+        raise InvalidInput(f"{name!r} is empty")
+    try:
+        image = Image.open(io.BytesIO(data))
+    except UnidentifiedImageError as exc:
+        accepted = ", ".join(sorted({fmt for fmt in ACCEPTED_FORMATS if fmt != "MPO"}))
+        raise InvalidInput(f"{name!r} is not an image we can read (accepted: {accepted})") from exc
+    except Image.DecompressionBombError as exc:
+        raise InvalidInput(f"{name!r} has too many pixels to be a product photo") from exc
+    if image.format not in ACCEPTED_FORMATS:
+        raise InvalidInput(f"{name!r} is a {image.format} image; accepted: JPEG, PNG, WebP")
+    width, height = image.size
+    if width * height > defaults.MAX_IMAGE_PIXELS:
+        raise InvalidInput(
+            f"{name!r} is {width}x{height} ({width * height / 1e6:.0f} MP); "
+            f"the limit is {defaults.MAX_IMAGE_PIXELS / 1e6:.0f} MP"
+        )
+    if min(width, height) < defaults.MIN_IMAGE_SIDE:
+        raise InvalidInput(
+            f"{name!r} is {width}x{height}; the shorter side must be at least "
+            f"{defaults.MIN_IMAGE_SIDE} px"
+        )
+    content_type, extension = ACCEPTED_FORMATS[image.format]
+    orientation = image.getexif().get(0x0112, 1)
+    image.draft("RGB", (ANALYSIS_MAX_SIDE, ANALYSIS_MAX_SIDE))
+    try:
+        image.load()
+    except (OSError, SyntaxError) as exc:
+        raise InvalidInput(f"{name!r} is damaged or truncated: {exc}") from exc
+    image = ImageOps.exif_transpose(image) or image
+    if orientation in (5, 6, 7, 8):  # 90-degree rotations swap the full-size sides too
+        width, height = height, width
+    if image.mode not in ("RGB", "RGBA"):
+        image = image.convert("RGBA" if "A" in image.getbands() else "RGB")
+    image.thumbnail((ANALYSIS_MAX_SIDE, ANALYSIS_MAX_SIDE), Image.Resampling.LANCZOS)
+    return Photo(image, image_format_name(content_type), content_type, extension, width, height)
+
+
+def image_format_name(content_type: str) -> str:
+    return content_type.split("/", 1)[1].upper()

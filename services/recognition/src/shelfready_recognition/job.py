@@ -1,0 +1,79 @@
+"""The recognition stage: photo in, validated product record out, listing stage next."""
+
+from __future__ import annotations
+
+import logging
+
+from sqlmodel import select
+
+from shelfready_core import defaults
+from shelfready_core.models import Product, WorkflowStep, utcnow
+from shelfready_core.schemas import BoundingBox, ListingRequest, ProductAnalysis
+from shelfready_core.stage import StageContext, run_stage
+from shelfready_core.storage import workflow_key
+from shelfready_recognition.analyze import get_recognizer
+from shelfready_recognition.image_input import Photo, fetch_source, open_photo
+
+log = logging.getLogger(__name__)
+
+
+def run(workflow_id: str) -> str:
+    """RQ entry point (queue `image-recognition`)."""
+    return run_stage("recognition", workflow_id, recognise)
+
+
+def recognise(ctx: StageContext) -> str:
+    with ctx.session() as session:
+        workflow = ctx.workflow(session)
+        source, name, version = workflow.source, workflow.source_name, workflow.version
+        request = ListingRequest.model_validate(workflow.request or {})
+
+    ctx.set_progress(2, WorkflowStep.IMAGE_DOWNLOAD)
+    data = fetch_source(source, ctx.storage, name)
+    photo = open_photo(data, name)
+    original_key = workflow_key(ctx.workflow_id, version, f"original.{photo.extension}")
+    original_url = ctx.storage.put(original_key, data, photo.content_type)
+    del data
+    ctx.set_progress(defaults.PROGRESS_DOWNLOADED, WorkflowStep.IMAGE_RECOGNITION)
+
+    recognizer = get_recognizer(ctx.settings, ctx.redis)
+    result = recognizer.recognize(photo.image, filename=name, request=request)
+    analysis = _in_full_size_pixels(result.value, photo)
+    sent = result.notes.get("sent_size") or [None, None]
+
+    with ctx.session() as session:
+        product = session.exec(
+            select(Product).where(Product.workflow_id == ctx.workflow_id)
+        ).first() or Product(workflow_id=ctx.workflow_id)
+        product.product_type = analysis.product_type
+        product.product_name = analysis.product_name
+        product.category = request.category or analysis.category
+        product.confidence = analysis.confidence
+        product.description = analysis.description
+        product.attributes = analysis.model_dump(mode="json")
+        product.original_key, product.original_url = original_key, original_url
+        product.width, product.height = photo.width, photo.height
+        product.sent_width, product.sent_height = sent[0], sent[1]  # type: ignore[index]
+        product.analyzer = type(recognizer).__name__
+        product.updated_at = utcnow()
+        session.add(product)
+        ctx.record_usage(session, result.usage)
+        ctx.advance(session, "listing", defaults.PROGRESS_RECOGNISED)
+    log.info("[recognition] recognised: %s (%s)", analysis.product_name, ctx.workflow_id)
+    return f"recognised: {analysis.product_name}"
+
+
+def _in_full_size_pixels(analysis: ProductAnalysis, photo: Photo) -> ProductAnalysis:
+    """The recogniser saw the reduced image; the image stage works on the full-size original."""
+    box = analysis.bounding_box
+    if box is None or photo.scale_to_full == 1:
+        return analysis
+    scale = photo.scale_to_full
+    x, y = round(box.x * scale), round(box.y * scale)
+    scaled = BoundingBox(
+        x=min(x, photo.width - 1),
+        y=min(y, photo.height - 1),
+        width=max(1, min(round(box.width * scale), photo.width - x)),
+        height=max(1, min(round(box.height * scale), photo.height - y)),
+    )
+    return analysis.model_copy(update={"bounding_box": scaled})
