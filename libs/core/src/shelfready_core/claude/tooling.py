@@ -44,6 +44,9 @@ def format_validation_errors(exc: ValidationError) -> list[str]:
     lines = []
     for error in exc.errors(include_url=False):
         where = ".".join(str(part) for part in error["loc"]) or "(whole object)"
+        if error["type"] == "missing":
+            lines.append(f"{where}: {error['msg']}")
+            continue
         got = repr(error.get("input"))
         got = got if len(got) <= 80 else got[:77] + "..."
         lines.append(f"{where}: {error['msg']} (got {got})")
