@@ -26,6 +26,7 @@ from typing import Any
 
 import pytest
 from PIL import Image
+
 from shelfready_core.config import Settings
 
 Answer = Callable[[dict[str, Any]], dict[str, Any]]
