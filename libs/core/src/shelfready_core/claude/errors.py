@@ -1,14 +1,18 @@
 """Every error the Claude client raises, in one flat module.
 
 Messages name the stage, the model and the cause; they never contain the API key.
+They also fit the job lifecycle's classes: a refusal is InvalidInput (retrying cannot help),
+transient failures and invalid answers are StageError (the job's retries get another go),
+an open breaker is ServiceUnavailable (the job is deferred, not failed).
 """
 
 from __future__ import annotations
 
+from shelfready_core.errors import InvalidInput, ServiceUnavailable, ShelfReadyError, StageError
 from shelfready_core.schemas import CallUsage
 
 
-class ClaudeError(Exception):
+class ClaudeError(ShelfReadyError):
     """Base class. `usage` lists the paid calls made before the failure, for cost accounting."""
 
     def __init__(self, message: str, *, usage: list[CallUsage] | None = None) -> None:
@@ -20,21 +24,21 @@ class ClaudeNotConfigured(ClaudeError):
     """No API key: set ANTHROPIC_API_KEY, or SHELFREADY_AI=offline for the offline stand-in."""
 
 
-class StructuredOutputError(ClaudeError):
+class StructuredOutputError(ClaudeError, StageError):
     """Claude's answer did not validate, even after the one repair turn."""
 
     def __init__(
-        self, message: str, *, errors: list[str], usage: list[CallUsage] | None = None
+        self, message: str, *, errors: list[str] | None = None, usage: list[CallUsage] | None = None
     ) -> None:
         super().__init__(message, usage=usage)
-        self.errors = list(errors)
+        self.errors = list(errors or [])
 
 
 class ClaudeOutputTruncated(StructuredOutputError):
     """The answer hit `max_tokens` twice (the client retries once with twice the budget)."""
 
 
-class ClaudeRefusal(ClaudeError):
+class ClaudeRefusal(ClaudeError, InvalidInput):
     """Claude declined to answer (stop_reason "refusal"). Retrying the same input will not help."""
 
 
@@ -48,7 +52,7 @@ class ClaudeRequestError(ClaudeError):
         self.status_code = status_code
 
 
-class ClaudeTransientError(ClaudeError):
+class ClaudeTransientError(ClaudeError, StageError):
     """Rate limit, overload, 5xx or connection failure that outlived the SDK's own retries."""
 
     def __init__(
@@ -62,9 +66,9 @@ class ClaudeTimeout(ClaudeTransientError):
     """Every attempt timed out (the timeout applies per attempt; the SDK retries timeouts)."""
 
 
-class ClaudeUnavailable(ClaudeError):
+class ClaudeUnavailable(ClaudeError, ServiceUnavailable):
     """The shared circuit breaker is open: no call was made. Try again after the given delay."""
 
     def __init__(self, message: str, *, retry_after_seconds: float) -> None:
-        super().__init__(message)
-        self.retry_after_seconds = retry_after_seconds
+        ServiceUnavailable.__init__(self, message, retry_after_seconds)
+        self.usage = []
