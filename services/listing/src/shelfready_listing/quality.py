@@ -1,0 +1,244 @@
+"""A 0-100 quality score for a listing draft, with a reason for every point taken off.
+
+The score starts at 100 and each finding deducts points. `reasons` lists ONLY deductions, each
+as "-N: what is wrong", so the reasons always add up to 100 - score and a flawless listing has
+an empty list. A listing is approved when it scores at least 80 AND breaks no marketplace rule
+(a rule violation can never be waved through by a high score elsewhere).
+
+Lengths for CJK listings: hard limits count characters as the marketplaces do, but the
+readability ranges (recommended title and description lengths, sentence length) are halved,
+because a CJK character carries roughly a word's worth of meaning.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from difflib import SequenceMatcher
+from itertools import combinations
+
+from shelfready_core.schemas import ListingDraft, ProductAnalysis, QualityReport
+from shelfready_listing.marketplace import (
+    MarketplaceRules,
+    Violation,
+    find_violations,
+    has_cjk,
+    is_cjk_language,
+    primary_language,
+)
+
+logger = logging.getLogger(__name__)
+
+APPROVAL_SCORE = 80
+DUPLICATE_BULLET_RATIO = 0.8  # SequenceMatcher ratio above which two bullets repeat each other
+MAX_SENTENCE_WORDS = 35
+MAX_SENTENCE_CJK_CHARS = 80
+MIN_BULLET_CHARS = 40
+CJK_LENGTH_FACTOR = 0.5
+
+# Violations whose length the score weighs itself, so they are not counted twice.
+_SCORED_ELSEWHERE = {"title_length", "bullet_count", "bullet_length", "description_length"}
+RULE_PENALTY = 10
+RULE_PENALTY_CAP = 60
+
+
+@dataclass
+class _Tally:
+    score: int = 100
+    reasons: list[str] = field(default_factory=list)
+
+    def deduct(self, points: int, reason: str) -> None:
+        if points <= 0:
+            return
+        self.score -= points
+        self.reasons.append(f"-{points}: {reason}")
+
+
+def score_listing(
+    draft: ListingDraft,
+    rules: MarketplaceRules,
+    *,
+    product: ProductAnalysis,
+    brand: str | None,
+    language: str,
+) -> QualityReport:
+    """Score a draft against its marketplace's rules and the recognised product."""
+    cjk = is_cjk_language(language)
+    tally = _Tally()
+    violations = find_violations(
+        draft, rules, brand=brand, language=language, brand_marks=product.brand_marks
+    )
+    _score_title(tally, draft.title, rules, cjk)
+    _score_bullets(tally, draft.bullet_points, rules, cjk)
+    _score_description(tally, draft.description, rules, cjk)
+    _score_coverage(tally, draft, product, language)
+    _score_extras(tally, draft, rules)
+    _score_rules(tally, violations)
+    _score_duplicates(tally, draft.bullet_points)
+    _score_readability(tally, draft, cjk)
+    score = max(0, min(100, tally.score))
+    approved = score >= APPROVAL_SCORE and not violations
+    logger.debug("listing scored %s (%s deductions)", score, len(tally.reasons))
+    return QualityReport(score=score, reasons=tally.reasons, approved=approved)
+
+
+def _scaled(bounds: tuple[int, int], cjk: bool) -> tuple[int, int]:
+    if not cjk:
+        return bounds
+    return int(bounds[0] * CJK_LENGTH_FACTOR), int(bounds[1] * CJK_LENGTH_FACTOR)
+
+
+def _score_title(tally: _Tally, title: str, rules: MarketplaceRules, cjk: bool) -> None:
+    length = len(title.strip())
+    low, high = _scaled(rules.title_recommended_chars, cjk)
+    if length > rules.title_max_chars:
+        tally.deduct(
+            25,
+            f"title is {length} characters, over the {rules.label} maximum of "
+            f"{rules.title_max_chars}",
+        )
+    elif length > high:
+        tally.deduct(5, f"title is {length} characters; {low}-{high} reads best")
+    elif length < low:
+        tally.deduct(10, f"title is {length} characters; under {low} says too little")
+
+
+def _score_bullets(
+    tally: _Tally, bullets: Sequence[str], rules: MarketplaceRules, cjk: bool
+) -> None:
+    missing = rules.bullet_count - len(bullets)
+    if missing > 0:
+        tally.deduct(min(30, 10 * missing), f"{len(bullets)} of {rules.bullet_count} bullet points")
+    elif missing < 0:
+        tally.deduct(10, f"{len(bullets)} bullet points; {rules.label} shows {rules.bullet_count}")
+    shortest = int(MIN_BULLET_CHARS * (CJK_LENGTH_FACTOR if cjk else 1))
+    for number, bullet in enumerate(bullets, start=1):
+        length = len(bullet.strip())
+        if length > rules.bullet_hard_max_chars:
+            tally.deduct(
+                10,
+                f"bullet {number} is {length} characters, over the limit of "
+                f"{rules.bullet_hard_max_chars}",
+            )
+        elif length > rules.bullet_soft_max_chars:
+            tally.deduct(
+                3,
+                f"bullet {number} is {length} characters; keep it under "
+                f"{rules.bullet_soft_max_chars}",
+            )
+        elif length < shortest:
+            tally.deduct(3, f"bullet {number} is only {length} characters")
+
+
+def _score_description(tally: _Tally, description: str, rules: MarketplaceRules, cjk: bool) -> None:
+    length = len(description.strip())
+    low, _ = _scaled(rules.description_recommended_chars, cjk)
+    limit = rules.description_max_chars
+    if limit is not None and length > limit:
+        tally.deduct(15, f"description is {length} characters, over the limit of {limit}")
+    elif length < low:
+        tally.deduct(10, f"description is {length} characters; aim for at least {low}")
+
+
+def coverage_terms(draft: ListingDraft, product: ProductAnalysis, language: str) -> list[str]:
+    """The search terms the copy should contain.
+
+    Recognition describes the product in English, so for English listings the product's own
+    keywords and type are the yardstick. For other languages only those product terms written
+    in the listing's script count, and the listing's own keywords (written in its language)
+    stand in for the rest.
+    """
+    product_terms = [product.product_type, *product.keywords]
+    if primary_language(language) == "en":
+        terms = product_terms
+    else:
+        cjk = is_cjk_language(language)
+        terms = [t for t in product_terms if cjk and has_cjk(t)] + list(draft.keywords)
+    unique: dict[str, str] = {}
+    for term in terms:
+        if term.strip():
+            unique.setdefault(term.strip().casefold(), term.strip())
+    return list(unique.values())
+
+
+def contains_term(text: str, term: str) -> bool:
+    """Substring match for CJK (no spaces); word-start match otherwise so plurals count."""
+    folded = term.casefold()
+    if has_cjk(folded):
+        return folded in text
+    return re.search(r"\b" + re.escape(folded), text) is not None
+
+
+def _score_coverage(
+    tally: _Tally, draft: ListingDraft, product: ProductAnalysis, language: str
+) -> None:
+    terms = coverage_terms(draft, product, language)
+    if not terms:
+        return
+    text = " ".join([draft.title, *draft.bullet_points, draft.description]).casefold()
+    missing = [t for t in terms if not contains_term(text, t)]
+    share = 1 - len(missing) / len(terms)
+    points = 0 if share >= 0.6 else 5 if share >= 0.4 else 10 if share >= 0.2 else 15
+    shown = ", ".join(repr(t) for t in missing[:5])
+    tally.deduct(
+        points,
+        f"keyword coverage {len(terms) - len(missing)}/{len(terms)} ({share:.0%}); missing {shown}",
+    )
+    type_comparable = primary_language(language) == "en" or has_cjk(product.product_type)
+    if type_comparable and not contains_term(draft.title.casefold(), product.product_type):
+        tally.deduct(10, f"title does not name the product type {product.product_type!r}")
+
+
+def _score_extras(tally: _Tally, draft: ListingDraft, rules: MarketplaceRules) -> None:
+    if not draft.keywords:
+        tally.deduct(5, "no keywords")
+    if rules.search_terms_byte_limit and not draft.search_terms.strip():
+        tally.deduct(5, "search terms are empty")
+    if len(draft.image_prompts) != 5:
+        tally.deduct(10, f"{len(draft.image_prompts)} image prompts; the image set needs 5")
+
+
+def _score_rules(tally: _Tally, violations: Sequence[Violation]) -> None:
+    taken = 0
+    for violation in violations:
+        if violation.kind in _SCORED_ELSEWHERE:
+            continue
+        points = min(RULE_PENALTY, RULE_PENALTY_CAP - taken)
+        taken += points
+        if points > 0:
+            tally.deduct(points, violation.message)
+        else:
+            tally.reasons.append(f"-0: {violation.message} (rule deductions capped)")
+
+
+def _score_duplicates(tally: _Tally, bullets: Sequence[str]) -> None:
+    pairs = 0
+    for (i, first), (j, second) in combinations(enumerate(bullets, start=1), 2):
+        ratio = SequenceMatcher(None, first.casefold(), second.casefold()).ratio()
+        if ratio > DUPLICATE_BULLET_RATIO:
+            pairs += 1
+            tally.deduct(10 if pairs <= 2 else 0, f"bullets {i} and {j} are {ratio:.0%} alike")
+
+
+_SENTENCE_SPLIT = re.compile(r"(?<=[.!?])\s+|[。！？\n]+")
+
+
+def _score_readability(tally: _Tally, draft: ListingDraft, cjk: bool) -> None:
+    texts = [("title", draft.title)]
+    texts += [(f"bullet {n}", b) for n, b in enumerate(draft.bullet_points, start=1)]
+    texts.append(("description", draft.description))
+    long_ones = 0
+    for name, text in texts:
+        for sentence in _SENTENCE_SPLIT.split(text):
+            if cjk and has_cjk(sentence):
+                size, unit, limit = len(sentence.strip()), "characters", MAX_SENTENCE_CJK_CHARS
+            else:
+                size, unit, limit = len(sentence.split()), "words", MAX_SENTENCE_WORDS
+            if size > limit:
+                long_ones += 1
+                tally.deduct(
+                    3 if long_ones <= 3 else 0,
+                    f"{name} has a {size}-{unit[:-1]} sentence (over {limit} {unit})",
+                )
