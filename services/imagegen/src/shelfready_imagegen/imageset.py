@@ -1,0 +1,178 @@
+"""The five marketplace images of one listing: main (always local) plus four secondary images."""
+
+from __future__ import annotations
+
+import io
+import logging
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from PIL import Image
+
+from shelfready_core.schemas import BoundingBox, ListingDraft, ListingRequest, ProductAnalysis
+from shelfready_imagegen.canvas import (
+    CANVAS_SIDE,
+    Encoded,
+    decode,
+    encode_jpeg,
+    thumbnail_jpeg,
+)
+from shelfready_imagegen.compliance import check_image
+from shelfready_imagegen.cutout import Cutout, cut_out
+from shelfready_imagegen.image_api import SecondaryImageProvider
+from shelfready_imagegen.photo import to_rgb_or_rgba
+from shelfready_imagegen.render_context import RenderContext
+from shelfready_imagegen.render_main import encode_main, render_main
+
+logger = logging.getLogger(__name__)
+
+IMAGE_KINDS = ("main", "scene", "detail", "dimensions", "selling_points")  # index 1..5
+REFERENCE_SIDE = 1024  # image APIs work at ~1024 px; a bigger reference only costs upload time
+
+
+class ImageSetError(RuntimeError):
+    """The main image could not be produced, so the set is unusable."""
+
+
+@dataclass
+class RenderedImage:
+    index: int  # 1..5
+    kind: str
+    data: bytes | None  # encoded image, None when this image failed
+    content_type: str  # "image/jpeg" or "image/png"
+    extension: str  # "jpg" / "png"
+    width: int
+    height: int
+    thumbnail: bytes | None  # JPEG, long edge 400
+    compliance: dict  # ComplianceReport.model_dump(); {} when the image failed
+    error: str | None = None
+
+
+Renderer = Callable[[RenderContext], Image.Image]
+
+
+def _renderers() -> dict[str, Renderer]:
+    return {}
+
+
+def build_image_set(
+    photo: Image.Image,
+    *,
+    bbox: BoundingBox | None,
+    product: ProductAnalysis,
+    listing: ListingDraft,
+    request: ListingRequest,
+    provider: SecondaryImageProvider | None = None,
+    only_index: int | None = None,
+) -> list[RenderedImage]:
+    """Render the set (or only image `only_index`, 1..5) for an EXIF-transposed photo.
+
+    `bbox` is the product's box in `photo` pixels, or None to find it. A secondary image that
+    fails comes back with `data=None` and `error` set; a main image that fails raises
+    ImageSetError. With a provider, the four secondary images come from it, the main never does.
+    """
+    if only_index is not None and not 1 <= only_index <= len(IMAGE_KINDS):
+        raise ValueError(f"only_index must be 1..{len(IMAGE_KINDS)}, got {only_index}")
+    indices = [only_index] if only_index else list(range(1, len(IMAGE_KINDS) + 1))
+    photo = to_rgb_or_rgba(photo)
+    try:
+        cutout: Cutout | None = cut_out(photo, bbox)
+    except Exception as exc:
+        if 1 in indices:
+            raise ImageSetError(f"main image could not be produced: {exc}") from exc
+        logger.warning("cut-out failed: %s", exc)
+        cutout = None
+    reference = _reference(photo) if provider is not None and indices != [1] else b""
+    context = RenderContext(cutout, product, listing, request) if cutout else None
+    results = []
+    for index in indices:
+        kind = IMAGE_KINDS[index - 1]
+        try:
+            image, encoded = _render_one(kind, index, context, listing, provider, reference)
+        except Exception as exc:
+            if kind == "main":
+                raise ImageSetError(f"main image could not be produced: {exc}") from exc
+            logger.warning("%s image failed: %s", kind, exc)
+            results.append(_failed(index, kind, exc))
+            continue
+        report = check_image(encoded.data, kind)
+        if not report.passed:
+            logger.warning("%s image fails compliance: %s", kind, "; ".join(report.reasons))
+        results.append(
+            RenderedImage(
+                index=index,
+                kind=kind,
+                data=encoded.data,
+                content_type=encoded.content_type,
+                extension=encoded.extension,
+                width=encoded.width,
+                height=encoded.height,
+                thumbnail=thumbnail_jpeg(image),
+                compliance=report.model_dump(),
+            )
+        )
+        del image
+    return results
+
+
+def _render_one(
+    kind: str,
+    index: int,
+    context: RenderContext | None,
+    listing: ListingDraft,
+    provider: SecondaryImageProvider | None,
+    reference: bytes,
+) -> tuple[Image.Image, Encoded]:
+    if kind != "main" and provider is not None:
+        prompt = listing.image_prompts[index - 1] if len(listing.image_prompts) >= index else ""
+        data = provider.generate(kind=kind, prompt=prompt or listing.title, reference=reference)
+        image = to_canvas(decode(data))
+        return image, encode_jpeg(image)
+    if context is None:
+        raise RuntimeError("the product could not be separated from its background")
+    if kind == "main":
+        image = render_main(context.cutout)
+        return image, encode_main(image)
+    renderer = _renderers().get(kind)
+    if renderer is None:
+        raise NotImplementedError(f"no local renderer for {kind} images yet")
+    image = renderer(context)
+    return image, encode_jpeg(image)
+
+
+def to_canvas(image: Image.Image, side: int = CANVAS_SIDE) -> Image.Image:
+    """Scale an API image to fit the square canvas and pad it with its own border colour."""
+    image = to_rgb_or_rgba(image).convert("RGB")
+    scale = side / max(image.size)
+    size = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
+    image = image.resize(size, Image.Resampling.LANCZOS)
+    if size == (side, side):
+        return image
+    edge = image.crop((0, 0, image.width, 1)).resize((1, 1), Image.Resampling.BOX).getpixel((0, 0))
+    canvas = Image.new("RGB", (side, side), edge)
+    canvas.paste(image, ((side - image.width) // 2, (side - image.height) // 2))
+    return canvas
+
+
+def _reference(photo: Image.Image) -> bytes:
+    """The product photo as the image API's reference: JPEG, long side REFERENCE_SIDE."""
+    copy = photo.convert("RGB")
+    copy.thumbnail((REFERENCE_SIDE, REFERENCE_SIDE), Image.Resampling.LANCZOS, reducing_gap=2.0)
+    buffer = io.BytesIO()
+    copy.save(buffer, "JPEG", quality=90)
+    return buffer.getvalue()
+
+
+def _failed(index: int, kind: str, exc: Exception) -> RenderedImage:
+    return RenderedImage(
+        index=index,
+        kind=kind,
+        data=None,
+        content_type="image/jpeg",
+        extension="jpg",
+        width=0,
+        height=0,
+        thumbnail=None,
+        compliance={},
+        error=f"{kind} image failed: {exc.__class__.__name__}: {exc}",
+    )
