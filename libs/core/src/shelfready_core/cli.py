@@ -17,7 +17,12 @@ from shelfready_core import defaults
 from shelfready_core.config import Settings, get_settings
 from shelfready_core.errors import ShelfReadyError
 
-app = typer.Typer(help="ShelfReady: product photo to marketplace listing.", no_args_is_help=True)
+# Locals are never shown in tracebacks: they can hold secrets.
+app = typer.Typer(
+    help="ShelfReady: product photo to marketplace listing.",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
+)
 console = Console(stderr=True)
 out = Console()
 

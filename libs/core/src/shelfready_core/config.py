@@ -55,6 +55,10 @@ class Settings(BaseSettings):
     imagegen_concurrency: int = Field(
         defaults.QUEUE_POLICIES["imagegen"].concurrency, alias="IMAGEGEN_CONCURRENCY", ge=1
     )
+    # How often a busy worker proves its job is alive, and how long after a missed beat the
+    # job counts as abandoned and is requeued (RQ's own margin is 60 s).
+    job_monitoring_interval: int = Field(30, alias="SHELFREADY_JOB_MONITORING_INTERVAL", ge=1)
+    heartbeat_grace: int = Field(60, alias="SHELFREADY_HEARTBEAT_GRACE", ge=1)
     sqlite_path: Path = Field(Path("data/shelfready.db"), alias="SHELFREADY_SQLITE_PATH")
     log_level: str = Field("INFO", alias="LOG_LEVEL")
     log_format: Literal["text", "json"] = Field("text", alias="LOG_FORMAT")

@@ -20,6 +20,7 @@ from shelfready_core import defaults
 from shelfready_core.config import Settings
 from shelfready_core.queues import STAGE_FUNCTIONS
 from shelfready_core.reconcile import reconcile_once_among_workers
+from shelfready_core.rq_worker import ShelfReadyWorker
 
 log = logging.getLogger(__name__)
 
@@ -47,9 +48,12 @@ def queue_names(services: list[str]) -> list[str]:
 class ReconcilingWorkerPool(WorkerPool):
     """RQ's worker pool, plus a periodic sweep for stuck workflows in the pool process."""
 
-    def __init__(self, *args: Any, settings: Settings, **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, settings: Settings, services: list[str], **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         self._settings = settings
+        self._services = services
         self._next_sweep = 0.0
 
     def check_workers(self, respawn: bool = True) -> None:
@@ -58,6 +62,7 @@ class ReconcilingWorkerPool(WorkerPool):
         if now >= self._next_sweep:
             self._next_sweep = now + defaults.RECONCILE_INTERVAL_SECONDS
             try:
+                requeue_abandoned(self.connection, self._services)
                 reconcile_once_among_workers(
                     self._settings, self.connection, defaults.RECONCILE_INTERVAL_SECONDS
                 )
@@ -83,7 +88,7 @@ def run_workers(
     *,
     concurrency: int,
     burst: bool = False,
-    worker_class: type[Worker] = Worker,
+    worker_class: type[Worker] = ShelfReadyWorker,
 ) -> None:
     for service in services:
         load_service(service)
@@ -98,6 +103,7 @@ def run_workers(
         num_workers=concurrency,
         worker_class=worker_class,
         settings=settings,
+        services=services,
     )
     pool.start(burst=burst, logging_level=settings.log_level)
     log.info("all workers stopped")

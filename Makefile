@@ -1,0 +1,58 @@
+# ShelfReady developer commands. `make demo` and `make test` work on a fresh machine with
+# only Python 3.11+ and make: uv is bootstrapped into .tools/ when it is not on PATH.
+
+UV := $(shell command -v uv 2>/dev/null || echo .tools/bin/uv)
+RUN := $(UV) run --frozen
+PYTEST_ARGS ?=
+
+.PHONY: help install demo test test-fast lint format typecheck bench migrate check \
+	run-recognition run-listing run-imagegen run-all clean
+
+help:  ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
+
+.tools/bin/uv:
+	python3 -m venv .tools
+	.tools/bin/pip install --quiet uv
+
+install: $(UV)  ## Install the whole workspace (all services + dev tools) into .venv
+	$(UV) sync --frozen --all-packages
+
+demo: install  ## Run the pipeline on the bundled sample photos (no Redis/Postgres/API key needed)
+	$(RUN) shelfready demo
+
+test: install  ## Run the test suite (needs PostgreSQL and Redis on localhost)
+	$(RUN) pytest -n 2 $(PYTEST_ARGS)
+
+lint: install  ## Ruff lint + format check, mypy
+	$(RUN) ruff check .
+	$(RUN) ruff format --check .
+	$(RUN) mypy libs/core/src services/recognition/src services/listing/src services/imagegen/src
+
+format: install  ## Apply ruff fixes and formatting
+	$(RUN) ruff check --fix .
+	$(RUN) ruff format .
+
+bench: install  ## Benchmarks: peak memory per service on 24 MP photos, render and prepare costs
+	$(RUN) python -m bench
+
+migrate: install  ## Apply database migrations (direct connection, advisory lock)
+	$(RUN) shelfready migrate
+
+check: install  ## Environment check, database URL diagnostics, connectivity
+	$(RUN) shelfready check
+
+run-recognition: install  ## Start the recognition worker service
+	$(RUN) shelfready worker recognition
+
+run-listing: install  ## Start the listing worker service
+	$(RUN) shelfready worker listing
+
+run-imagegen: install  ## Start the image-set worker service
+	$(RUN) shelfready worker imagegen
+
+run-all: install  ## Start one worker pool serving all three queues
+	$(RUN) shelfready worker all
+
+clean:  ## Remove generated output and local data
+	rm -rf out data .pytest_cache

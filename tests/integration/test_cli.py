@@ -1,0 +1,61 @@
+"""Operator commands: startup check, queues, retry of a failed step."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+from tests.fakes.anthropic_server import FakeAnthropicServer, Reply
+from tests.integration.conftest import SAMPLES, SHELFREADY, Pipeline, terminal
+
+
+def test_startup_check_names_each_missing_variable(tmp_path: Path) -> None:
+    env = {"PATH": os.environ["PATH"], "HOME": str(tmp_path), "REDIS_URL": "redis://127.0.0.1:6379/15"}
+    result = subprocess.run(
+        [SHELFREADY, "check", "--production", "--no-connect"],
+        env=env, capture_output=True, text=True, cwd=tmp_path, timeout=60,
+    )
+    assert result.returncode == 1
+    assert "DATABASE_URL" in result.stdout and "ANTHROPIC_API_KEY" in result.stdout
+    assert "missing" in result.stdout
+
+
+def test_check_passes_and_masks_the_password(pipeline: Pipeline) -> None:
+    env = dict(pipeline.env)
+    env["DATABASE_URL"] = env["DATABASE_URL"].replace("postgres@", "postgres:s3cr3t-pw@") + (
+        "?pgbouncer=true&sslmode=disable"
+    )
+    result = subprocess.run(
+        [SHELFREADY, "check"], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "s3cr3t-pw" not in result.stdout + result.stderr
+    assert "pgbouncer" in result.stdout  # the pooler was detected
+    assert "[ OK ] database" in result.stdout
+
+
+def test_failed_step_can_be_retried_from_where_it_failed(
+    pipeline: Pipeline, claude_server: FakeAnthropicServer
+) -> None:
+    # Recognition succeeds; listing fails on every attempt (4 attempts; a 400 is not retried by the SDK).
+    pipeline.start_worker("recognition")
+    workflow_id = pipeline.cli("submit", str(sorted(SAMPLES.glob("*.jpg"))[0])).stdout.strip()
+    pipeline.wait_for(workflow_id, lambda d: d["current_step"] == "LISTING_GENERATION")
+    claude_server.queue(*[Reply.error(400, "invalid_request_error", "model rejected")] * 4)
+    listing = pipeline.start_worker("listing")
+    failed = pipeline.wait_for(workflow_id, terminal, timeout=120)
+    assert failed["status"] == "FAILED"
+    assert failed["failed_step"] == "LISTING_GENERATION"
+    assert "model rejected" in failed["error"]
+    # FAILED only after the retries: 4 attempts were started.
+    assert [e["kind"] for e in failed["events"]].count("retrying") == 3
+
+    queues = pipeline.cli("queues").stdout
+    assert "listing-generation" in queues
+
+    pipeline.start_worker("imagegen")
+    assert "listing" in pipeline.cli("retry", workflow_id).stdout
+    done = pipeline.wait_for(workflow_id, terminal, timeout=120)
+    assert done["status"] == "COMPLETED", done["error"]
+    assert listing.poll() is None

@@ -1,0 +1,76 @@
+"""The three services as real worker processes, end to end, through the CLI."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from urllib.parse import unquote, urlparse
+
+from PIL import Image
+
+from tests.integration.conftest import SAMPLES, Pipeline, terminal
+
+
+def _path(url: str) -> Path:
+    return Path(unquote(urlparse(url).path))
+
+
+def _border_is_white(path: Path) -> bool:
+    with Image.open(path) as image:
+        rgb = image.convert("RGB")
+        width, height = rgb.size
+        band = [rgb.getpixel((x, y)) for x in range(0, width, 7) for y in (0, 1, height - 2, height - 1)]
+        band += [rgb.getpixel((x, y)) for y in range(0, height, 7) for x in (0, 1, width - 2, width - 1)]
+    return all(pixel == (255, 255, 255) for pixel in band)
+
+
+def test_several_workflows_complete_through_three_worker_services(pipeline: Pipeline) -> None:
+    for service in ("recognition", "listing", "imagegen"):
+        pipeline.start_worker(service)
+    photos = sorted(SAMPLES.glob("*.jpg"))[:3]
+    result = pipeline.cli(
+        "submit", *map(str, photos), "--brand", "Northwind", "--wait", "--timeout", "240", "--json",
+        timeout=300,
+    )
+    decoder, text, items = json.JSONDecoder(), result.stdout.strip(), []
+    while text:
+        item, end = decoder.raw_decode(text)
+        items.append(item)
+        text = text[end:].strip()
+    assert len(items) == len(photos)
+    for data in items:
+        assert data["status"] == "COMPLETED", (data["error"], pipeline.log_tail())
+        assert data["progress"] == 100
+        listing = data["listing"]
+        assert listing["title"] and len(listing["bullet_points"]) == 5
+        assert len(listing["image_prompts"]) == 5
+        assert data["product"]["product_type"]
+        assert data["usage"]["calls"] >= 2 and data["usage"]["total_cost_usd"] > 0
+        images = data["images"]["items"]
+        main = next(item for item in images if item["kind"] == "main")
+        assert main["width"] >= 2000 and main["height"] >= 2000
+        assert _path(main["url"]).is_file()
+        assert _border_is_white(_path(main["url"]))
+        assert main["compliance"]["passed"], main["compliance"]
+
+
+def test_non_image_upload_fails_clearly_and_worker_keeps_serving(
+    pipeline: Pipeline, tmp_path: Path
+) -> None:
+    worker = pipeline.start_worker("recognition")
+    pipeline.start_worker("listing")
+    pipeline.start_worker("imagegen")
+    bogus = tmp_path / "invoice.jpg"
+    bogus.write_text("this is a text file, not a photo")
+    bad_id = pipeline.cli("submit", str(bogus)).stdout.strip()
+    bad = pipeline.wait_for(bad_id, terminal)
+    assert bad["status"] == "FAILED"
+    assert bad["failed_step"] == "IMAGE_DOWNLOAD"
+    assert "invoice.jpg" in bad["error"] and "not an image" in bad["error"]
+    # Bad input is not retried: one attempt, one failure event.
+    assert [e["kind"] for e in bad["events"]].count("started") == 1
+
+    good_id = pipeline.cli("submit", str(sorted(SAMPLES.glob("*.jpg"))[0])).stdout.strip()
+    good = pipeline.wait_for(good_id, terminal, timeout=180)
+    assert good["status"] == "COMPLETED", good["error"]
+    assert worker.poll() is None  # the same worker process served both
