@@ -589,7 +589,8 @@ def _search_terms_violations(
         yield Violation(
             "search terms",
             "search_terms_bytes",
-            f"search terms are {size} bytes (UTF-8); {rules.label} allows fewer than {limit}",
+            f"search terms are {size} bytes; {rules.label} allows fewer than {limit}"
+            + (" (UTF-8: each CJK character counts 3 bytes)" if has_cjk(search_terms) else ""),
         )
     if brand and mentions(search_terms, brand):
         yield Violation(
@@ -598,7 +599,12 @@ def _search_terms_violations(
             f"search terms contain the brand name {brand!r}; leave brand names out",
         )
     if rules.search_terms_exclude_title_words:
-        repeats = title_words_in_search_terms(search_terms, title, lang)
+        brand_words = set(title_words(brand, lang)) if brand else set()
+        repeats = [
+            w
+            for w in title_words_in_search_terms(search_terms, title, lang)
+            if w not in brand_words
+        ]
         if repeats:
             listed = ", ".join(repr(w) for w in repeats[:10])
             yield Violation(

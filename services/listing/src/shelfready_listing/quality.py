@@ -226,8 +226,8 @@ _SENTENCE_SPLIT = re.compile(r"(?<=[.!?])\s+|[。！？\n]+")
 
 
 def _score_readability(tally: _Tally, draft: ListingDraft, cjk: bool) -> None:
-    texts = [("title", draft.title)]
-    texts += [(f"bullet {n}", b) for n, b in enumerate(draft.bullet_points, start=1)]
+    # Titles are keyword lists, not sentences; their length is scored on its own.
+    texts = [(f"bullet {n}", b) for n, b in enumerate(draft.bullet_points, start=1)]
     texts.append(("description", draft.description))
     long_ones = 0
     for name, text in texts:
