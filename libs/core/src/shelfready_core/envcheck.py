@@ -152,6 +152,14 @@ ENV_VARS: tuple[EnvVar, ...] = (
     EnvVar("LISTING_CONCURRENCY", "parallel jobs of the listing worker"),
     EnvVar("IMAGEGEN_CONCURRENCY", "parallel jobs of the image generation worker"),
     EnvVar(
+        "SHELFREADY_JOB_MONITORING_INTERVAL",
+        "seconds between heartbeats of a busy worker (abandoned-job detection)",
+    ),
+    EnvVar(
+        "SHELFREADY_HEARTBEAT_GRACE",
+        "seconds after a missed heartbeat before a job counts as abandoned and is requeued",
+    ),
+    EnvVar(
         "LOG_LEVEL", "logging threshold: DEBUG, INFO, WARNING, ERROR or CRITICAL", check=_log_level
     ),
     EnvVar("LOG_FORMAT", "log output: text for people, json for log collectors"),

@@ -19,7 +19,8 @@ from shelfready_core.schemas import BoundingBox, ListingDraft, ListingRequest, P
 from shelfready_core.stage import StageContext, run_stage
 from shelfready_core.storage import workflow_key
 from shelfready_imagegen.image_api import provider_from_settings
-from shelfready_imagegen.imageset import RenderedImage, build_image_set, load_photo
+from shelfready_imagegen.imageset import RenderedImage, build_image_set
+from shelfready_imagegen.photo import load_photo
 
 log = logging.getLogger(__name__)
 
