@@ -1,13 +1,16 @@
 """A local stand-in for the Anthropic Messages API, speaking its wire protocol over real HTTP.
 
 The real SDK is pointed at it (base_url); tests script its answers and errors and inspect
-every request it received. Usage in a test module:
-
-    from tests.fakes.anthropic_server import Reply, anthropic_server  # noqa: F401 (fixture)
+every request it received. The `anthropic_server` fixture below serves the whole suite once
+tests/conftest.py says `pytest_plugins = ["tests.fakes.anthropic_server"]`; a module can
+also make its own with `running_server()`:
 
     def test_x(anthropic_server):
         anthropic_server.queue(Reply.overloaded(), Reply.answer())
-        settings = anthropic_server.settings()
+        client = ClaudeClient(anthropic_server.settings(), stage="t", model="m", timeout=5)
+
+Answers for tools other than recognition's are added by tool name:
+    anthropic_server.answers["record_listing_draft"] = lambda request_json: {...}
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ import json
 import threading
 from collections import deque
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -173,6 +177,8 @@ class FakeAnthropicServer:
         self.answers: dict[str, Answer] = {"record_product_analysis": default_recognition_answer}
         self.answers.update(answers or {})
         self.requests: list[RecordedRequest] = []
+        self.in_flight = 0
+        self.max_in_flight = 0  # the most requests it was answering at the same time
         self._script: deque[Reply] = deque()
         self._lock = threading.Lock()
         self._ids = itertools.count(1)
@@ -182,7 +188,9 @@ class FakeAnthropicServer:
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
         self._httpd.daemon_threads = True
         self._httpd.block_on_close = False
-        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
 
     @property
     def url(self) -> str:
@@ -203,6 +211,10 @@ class FakeAnthropicServer:
         with self._lock:
             self._script.extend(replies)
 
+    def clear_script(self) -> None:
+        with self._lock:
+            self._script.clear()
+
     def settings(self, **overrides: Any) -> Settings:
         """Settings that point the real SDK at this server with a fake key."""
         values: dict[str, Any] = {
@@ -220,6 +232,16 @@ class FakeAnthropicServer:
     # -- request handling (called on the server's threads) --
 
     def handle(self, path: str, headers: dict[str, str], raw: bytes) -> tuple[int, dict, dict]:
+        with self._lock:
+            self.in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self.in_flight)
+        try:
+            return self._handle(path, headers, raw)
+        finally:
+            with self._lock:
+                self.in_flight -= 1
+
+    def _handle(self, path: str, headers: dict[str, str], raw: bytes) -> tuple[int, dict, dict]:
         try:
             body = json.loads(raw or b"{}")
         except json.JSONDecodeError as exc:
@@ -357,9 +379,17 @@ def _handler_for(server: FakeAnthropicServer) -> type[BaseHTTPRequestHandler]:
     return Handler
 
 
+@contextmanager
+def running_server(answers: dict[str, Answer] | None = None) -> Iterator[FakeAnthropicServer]:
+    server = FakeAnthropicServer(answers).start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
 @pytest.fixture
 def anthropic_server() -> Iterator[FakeAnthropicServer]:
     """A running fake Messages API; `anthropic_server.settings()` points a client at it."""
-    server = FakeAnthropicServer().start()
-    yield server
-    server.stop()
+    with running_server() as server:
+        yield server

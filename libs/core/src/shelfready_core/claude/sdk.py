@@ -16,7 +16,7 @@ from shelfready_core.claude.errors import ClaudeNotConfigured
 from shelfready_core.config import Settings
 
 _clients: dict[tuple[object, ...], anthropic.Anthropic] = {}
-_slots: dict[int, threading.BoundedSemaphore] = {}
+_slots: dict[tuple[int, int], threading.BoundedSemaphore] = {}
 _lock = threading.Lock()
 
 
@@ -46,10 +46,11 @@ def sdk_client(
 
 def call_slots(settings: Settings) -> threading.BoundedSemaphore:
     """The semaphore bounding concurrent Claude calls in this process (ai_max_concurrency)."""
-    pid = os.getpid()
+    # One settings object per process in production; keyed by the limit too for tests.
+    key = (os.getpid(), settings.ai_max_concurrency)
     with _lock:
-        slots = _slots.get(pid)
+        slots = _slots.get(key)
         if slots is None:
             slots = threading.BoundedSemaphore(settings.ai_max_concurrency)
-            _slots[pid] = slots
+            _slots[key] = slots
         return slots
