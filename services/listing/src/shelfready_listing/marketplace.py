@@ -715,22 +715,6 @@ def banned_phrases_in(text: str, lang: str, rules: MarketplaceRules | None = Non
     return kept
 
 
-def strip_banned(text: str, lang: str, rules: MarketplaceRules | None = None) -> str:
-    """Remove banned phrases from seller-supplied text (used by the offline writer)."""
-    for phrase in sorted(banned_phrase_list(lang, rules), key=len, reverse=True):
-        text = _phrase_pattern(phrase).sub(_drop_unless_material, text)
-    text = re.sub(r"\s+([,;:.!?])", r"\1", text)  # no space left before punctuation
-    text = re.sub(r"([,;:])(?:\s*[,;:])+", r"\1", text)  # nor doubled separators
-    return re.sub(r"\s{2,}", " ", text).strip(" ,;:-")
-
-
-def _drop_unless_material(match: re.Match[str]) -> str:
-    keep = match.group(0).endswith("%") and _names_material(
-        match.string, match.start(), match.end()
-    )
-    return match.group(0) if keep else ""
-
-
 def _names_material(text: str, start: int, end: int) -> bool:
     window = text[max(0, start - 6) : end + 14].casefold()
     return any(word in window for word in MATERIAL_WORDS)

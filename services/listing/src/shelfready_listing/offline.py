@@ -31,7 +31,6 @@ from shelfready_listing.marketplace import (
     primary_language,
     repeated_title_words,
     rules_for,
-    strip_banned,
     strip_html,
     title_words,
     title_words_in_search_terms,
@@ -151,7 +150,7 @@ TEMPLATES: dict[str, Templates] = {
         intro="这款{product_type}的核心特点是{first_feature}。",
         closing="专为{audience}设计，适合{scenarios}。",
         headlines=("使用方便", "材质耐用", "日常好帮手"),
-        any_scenario="日常使用",
+        any_scenario="居家和日常",
         any_audience="日常用户",
     ),
     "ja": Templates(
@@ -304,13 +303,16 @@ class _Composer:
     # -- cleaning ---------------------------------------------------------------------
 
     def clean(self, text: str) -> str | None:
-        """A fragment safe to publish, or None when it cannot be made so."""
+        """A fragment safe to publish, or None when it cannot be made so.
+
+        Fragments with claims, contact details or other brands are dropped whole: cutting the
+        offending words out ("best fit ever" -> "fit ever") leaves copy nobody would write.
+        """
         text = strip_html(text)
         if not text or has_contact_details(text, self.request.market):
             return None
         if any(mentions(text, name) for name in self.others):
             return None
-        text = strip_banned(text, self.lang, self.rules)
         for word in all_caps_words(text, self.brand):
             text = text.replace(word, word.capitalize())
         text = "".join(c for c in text if not is_decorative_symbol(c))
@@ -443,9 +445,11 @@ class _Composer:
     def description(self) -> str:
         t = self.t
         paragraphs = []
-        summary = self.clean(self.product.description) if self.lang == "en" else None
-        if summary:
-            paragraphs.append(summary.rstrip(".") + ".")
+        if self.lang == "en":  # recognition writes English; keep its sentences that are clean
+            sentences = re.split(r"(?<=[.!?])\s+", self.product.description)
+            summary = " ".join(c.rstrip(".") + "." for s in sentences if (c := self.clean(s)))
+            if summary:
+                paragraphs.append(summary)
         if self.features:
             first = self.join(self.features, self.list_budget)
             paragraphs.append(t.intro.format(product_type=self.product_type, first_feature=first))
@@ -480,6 +484,8 @@ class _Composer:
             return ""
         sources = [*self.product.keywords, *self.scenarios, *self.audience, *self.features]
         sources += [self.local(c) for c in self.colours + self.materials]
+        # The category path ("Home & Kitchen > Mugs") names departments shoppers browse.
+        sources += re.split(r"\s*[>/|]\s*", self.request.category or self.product.category)
         tokens: list[str] = []
         for source in sources:
             cleaned = self.clean(source)
@@ -552,5 +558,5 @@ def _title_case(title: str) -> str:
             or not word[:1].islower()
             or has_cjk(word)
         )
-        out.append(word if keep else word[:1].upper() + word[1:])
+        out.append(word if keep else "-".join(p[:1].upper() + p[1:] for p in word.split("-")))
     return " ".join(out)

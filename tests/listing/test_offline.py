@@ -1,0 +1,171 @@
+"""The offline writer: rule-compliant, deterministic, labelled, in four languages."""
+
+from __future__ import annotations
+
+import pytest
+
+from shelfready_core.config import Settings
+from shelfready_core.schemas import ListingRequest, ProductAnalysis
+from shelfready_listing.marketplace import (
+    check_listing,
+    has_cjk,
+    rules_for,
+    title_words_in_search_terms,
+    utf8_len,
+)
+from shelfready_listing.offline import OFFLINE_NOTICE, OfflineListingWriter
+from shelfready_listing.quality import score_listing
+from shelfready_listing.writer import ClaudeListingWriter, get_listing_writer
+from tests.listing.samples import bottle, mug, tshirt
+
+PRODUCTS = {"bottle": bottle, "tshirt": tshirt, "mug": mug}
+SELLERS = {
+    "bottle": {
+        "brand": "Acme",
+        "features": ["Keeps drinks cold for 24 hours", "FREE SHIPPING on orders"],
+        "specifications": {"Capacity": "750 ml", "Height": "26 cm"},
+        "emphasis": ["leakproof lid"],
+    },
+    "tshirt": {
+        "brand": "Northwind",
+        "product_name": "Everyday Crew Tee",
+        "features": ["Call 212-555-0199 for bulk orders", "<b>pre-shrunk</b> fabric"],
+    },
+    "mug": {},
+}
+
+
+def request(name: str, marketplace: str, language: str) -> ListingRequest:
+    return ListingRequest(marketplace=marketplace, language=language, **SELLERS[name])
+
+
+@pytest.mark.parametrize("language", ["en", "zh", "ja", "de"])
+@pytest.mark.parametrize("marketplace", ["amazon", "etsy", "shopify", "ebay"])
+@pytest.mark.parametrize("name", sorted(PRODUCTS))
+def test_offline_listing_passes_the_marketplace_rules(
+    name: str, marketplace: str, language: str
+) -> None:
+    product, req = PRODUCTS[name](), request(name, marketplace, language)
+    result = OfflineListingWriter().write(product, req)
+    problems = check_listing(
+        result.value,
+        rules_for(marketplace, "US"),
+        brand=req.brand,
+        language=language,
+        brand_marks=product.brand_marks,
+    )
+    assert problems == []
+    assert result.notes["violations"] == []
+    assert result.usage == []
+
+
+@pytest.mark.parametrize("name", ["bottle", "tshirt"])
+def test_offline_english_listing_is_approved(name: str) -> None:
+    product, req = PRODUCTS[name](), request(name, "amazon", "en")
+    draft = OfflineListingWriter().write(product, req).value
+    report = score_listing(
+        draft, rules_for("amazon", "US"), product=product, brand=req.brand, language="en"
+    )
+    assert report.approved, report.reasons
+
+
+def test_offline_listing_is_deterministic() -> None:
+    first = OfflineListingWriter().write(bottle(), request("bottle", "amazon", "en")).value
+    second = OfflineListingWriter().write(bottle(), request("bottle", "amazon", "en")).value
+    assert first == second
+
+
+def test_offline_listing_shape_and_label() -> None:
+    result = OfflineListingWriter().write(bottle(), request("bottle", "amazon", "en"))
+    draft = result.value
+    assert result.notes["writer"] == "offline"
+    assert draft.title.startswith("Acme ")
+    assert "Water Bottle" in draft.title and "Stainless Steel" in draft.title
+    assert draft.description.endswith("\n(Drafted offline without AI; review before publishing.)")
+    assert len(draft.bullet_points) == 5 and len(set(draft.bullet_points)) == 5
+    assert "leakproof lid" in draft.bullet_points[0].casefold()  # emphasis comes first
+    assert "Capacity: 750 ml" in draft.bullet_points[4]
+    assert "white background" in draft.image_prompts[0]
+    assert "Capacity: 750 ml" in draft.image_prompts[3]
+
+
+def test_seller_noise_is_cleaned_not_copied() -> None:
+    draft = OfflineListingWriter().write(tshirt(), request("tshirt", "amazon", "en")).value
+    text = "\n".join([draft.title, *draft.bullet_points, draft.description, draft.search_terms])
+    for unwanted in ("212-555-0199", "<b>", "www.", "Nike", "SUPER", "best", "Perfect"):
+        assert unwanted not in text
+    assert "Super Soft ribbed collar" in text  # shouting softened, the fact kept
+    assert "fit ever" not in text  # a fragment with a claim is dropped, not mangled
+    assert "100% cotton" in text  # a material share is not a claim
+    assert draft.title.startswith("Northwind Everyday Crew Tee T-Shirt")
+
+
+def test_search_terms_fit_in_the_byte_limit_without_title_words_or_brand() -> None:
+    product = bottle().model_copy(
+        update={"keywords": [f"keyword{n} phrase{n} extra{n}" for n in range(60)]}
+    )
+    for language in ("en", "zh"):
+        req = request("bottle", "amazon", language)
+        draft = OfflineListingWriter().write(product, req).value
+        assert 150 < utf8_len(draft.search_terms) < 250
+        assert title_words_in_search_terms(draft.search_terms, draft.title, language) == []
+        assert "acme" not in draft.search_terms.casefold()
+
+
+def test_search_terms_only_where_the_marketplace_has_them() -> None:
+    draft = OfflineListingWriter().write(bottle(), request("bottle", "etsy", "en")).value
+    assert draft.search_terms == ""
+    assert len(draft.keywords) <= 13 and all(len(k) <= 20 for k in draft.keywords)
+
+
+@pytest.mark.parametrize(
+    ("language", "expected"),
+    [
+        ("zh", "【耐用材质】采用不锈钢和硅胶制成"),
+        ("ja", "【丈夫な素材】ステンレス"),
+        ("de", "aus Edelstahl und Silikon"),
+    ],
+)
+def test_language_switch_works_offline(language: str, expected: str) -> None:
+    draft = OfflineListingWriter().write(bottle(), request("bottle", "amazon", language)).value
+    assert expected in draft.bullet_points[1]
+    assert draft.description.endswith(OFFLINE_NOTICE[language])
+    assert has_cjk(draft.bullet_points[0]) == (language in {"zh", "ja"})
+
+
+def test_unknown_language_falls_back_to_english() -> None:
+    result = OfflineListingWriter().write(bottle(), request("bottle", "amazon", "fr"))
+    assert result.notes["language"] == "en"
+    assert result.value.description.endswith(OFFLINE_NOTICE["en"])
+
+
+def test_unknown_marketplace_is_refused() -> None:
+    with pytest.raises(ValueError, match="unknown marketplace 'walmart'"):
+        OfflineListingWriter().write(bottle(), request("bottle", "walmart", "en"))
+
+
+def test_sparse_product_scores_lower_but_breaks_no_rule() -> None:
+    draft = OfflineListingWriter().write(mug(), ListingRequest()).value
+    report = score_listing(
+        draft, rules_for("amazon", "US"), product=mug(), brand=None, language="en"
+    )
+    assert draft.search_terms  # the category path still gives search terms
+    assert 60 <= report.score < 100 and report.reasons
+
+
+def test_sparse_product_still_gets_five_bullets() -> None:
+    sparse = ProductAnalysis(
+        product_type="lamp", product_name="Lamp", category="Home", confidence=0.5, description=""
+    )
+    draft = OfflineListingWriter().write(sparse, ListingRequest()).value
+    assert len(draft.bullet_points) == 5 and all(draft.bullet_points)
+    assert draft.title == "Lamp"
+
+
+def test_get_listing_writer_follows_the_settings() -> None:
+    offline = Settings(_env_file=None, anthropic_api_key=None)  # type: ignore[call-arg]
+    assert isinstance(get_listing_writer(offline), OfflineListingWriter)
+    forced = Settings(_env_file=None, anthropic_api_key="sk-test", SHELFREADY_AI="offline")  # type: ignore[call-arg]
+    assert isinstance(get_listing_writer(forced), OfflineListingWriter)
+    claude = Settings(_env_file=None, anthropic_api_key="sk-test")  # type: ignore[call-arg]
+    assert isinstance(get_listing_writer(claude), ClaudeListingWriter)
