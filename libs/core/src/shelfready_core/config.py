@@ -59,6 +59,10 @@ class Settings(BaseSettings):
     # job counts as abandoned and is requeued (RQ's own margin is 60 s).
     job_monitoring_interval: int = Field(30, alias="SHELFREADY_JOB_MONITORING_INTERVAL", ge=1)
     heartbeat_grace: int = Field(60, alias="SHELFREADY_HEARTBEAT_GRACE", ge=1)
+    # After SIGTERM a busy worker finishes its job for at most this long, then puts it back on
+    # its queue and exits. None = the job's own time limit. Keep it below Railway's
+    # drainingSeconds so the job is requeued before the container is killed.
+    drain_seconds: int | None = Field(None, alias="SHELFREADY_DRAIN_SECONDS", ge=1)
     sqlite_path: Path = Field(Path("data/shelfready.db"), alias="SHELFREADY_SQLITE_PATH")
     log_level: str = Field("INFO", alias="LOG_LEVEL")
     log_format: Literal["text", "json"] = Field("text", alias="LOG_FORMAT")

@@ -160,6 +160,10 @@ ENV_VARS: tuple[EnvVar, ...] = (
         "seconds after a missed heartbeat before a job counts as abandoned and is requeued",
     ),
     EnvVar(
+        "SHELFREADY_DRAIN_SECONDS",
+        "seconds a stopping worker may finish its job before requeueing it (default: job limit)",
+    ),
+    EnvVar(
         "LOG_LEVEL", "logging threshold: DEBUG, INFO, WARNING, ERROR or CRITICAL", check=_log_level
     ),
     EnvVar("LOG_FORMAT", "log output: text for people, json for log collectors"),
