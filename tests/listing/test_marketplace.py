@@ -129,6 +129,13 @@ def test_all_caps_words_but_not_acronyms() -> None:
     draft = amended(GOOD_EN, title="Acme LEAKPROOF Water Bottle, USB LED Light, BPA Free")
     assert violations(draft) == ["title has words in ALL CAPS ('LEAKPROOF'); use normal case"]
     assert violations(amended(GOOD_EN, title="ACME Insulated Water Bottle"), brand="ACME") == []
+    acronyms = amended(GOOD_EN, title="Acme HEPA Air Purifier, USB-C, PFOA-Free Filter, IPX7")
+    assert violations(acronyms) == []
+    bullets = list(GOOD_EN.bullet_points)
+    bullets[2] = "LEAK-PROOF: the lid seals tight."
+    assert violations(amended(GOOD_EN, bullet_points=bullets)) == [
+        "bullet 3 has words in ALL CAPS ('LEAK', 'PROOF'); use normal case"
+    ]
 
 
 def test_contact_details_and_html() -> None:

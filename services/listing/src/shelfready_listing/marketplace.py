@@ -344,51 +344,17 @@ TITLE_STOPWORDS: dict[str, frozenset[str]] = {
     ),
 }
 
-# Short upper-case tokens that are acronyms or units, not shouting.
-ACRONYMS = frozenset(
-    [
-        "USB",
-        "LED",
-        "LCD",
-        "OLED",
-        "HDMI",
-        "BPA",
-        "UV",
-        "GPS",
-        "RGB",
-        "TPU",
-        "PVC",
-        "ABS",
-        "PET",
-        "EVA",
-        "HD",
-        "UHD",
-        "XL",
-        "XXL",
-        "XS",
-        "SPF",
-        "AC",
-        "DC",
-        "UK",
-        "US",
-        "EU",
-        "CE",
-        "IPX",
-        "IPX7",
-        "IPX8",
-        "IP67",
-        "IP68",
-        "NFC",
-        "SSD",
-        "RAM",
-        "ANC",
-        "DIY",
-        "LTE",
-    ]
-)
+# Upper-case words of 4+ letters that are acronyms, not shouting (shorter ones never count).
+# fmt: off
+ACRONYMS = frozenset((
+    "OLED", "QLED", "AMOLED", "HDMI", "HEPA", "PTFE", "PFOA", "PFAS", "DSLR", "RFID", "ASTM",
+    "ANSI", "NFPA", "NIOSH", "CMYK", "WIFI", "LIDAR", "XXXL", "XXXXL", "UHMW", "EPDM", "NEMA",
+))
+# fmt: on
 _CAPS_MIN_LETTERS = 4
 
-_CJK_RE = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uff66-\uff9f]")
+_CJK_RANGES = r"\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uff66-\uff9f"
+_CJK_RE = re.compile(f"[{_CJK_RANGES}]")
 _EMAIL_RE = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _URL_RE = re.compile(
     r"(?:https?://|www\.)\S+"
@@ -397,6 +363,8 @@ _URL_RE = re.compile(
 )
 _HTML_RE = re.compile(r"<\s*/?\s*[a-zA-Z][a-zA-Z0-9]*(?:\s[^<>]*)?/?\s*>|&(?:[a-zA-Z]+|#\d+);")
 _WORD_RE = re.compile(r"[^\W\d_]+(?:['’-][^\W\d_]+)*")
+# Runs of letters other than CJK (which has no case): "不含BPA" yields "BPA".
+_LETTERS_RE = re.compile(rf"[^\W\d_{_CJK_RANGES}]+")
 
 
 def primary_language(language: str) -> str:
@@ -742,12 +710,12 @@ def strip_html(text: str) -> str:
 
 def all_caps_words(text: str, brand: str | None = None) -> list[str]:
     words = []
-    for word in _WORD_RE.findall(text):
-        letters = [c for c in word if c.isalpha()]
+    """Shouted words; hyphenated parts count on their own (USB-C is not shouting)."""
+    for word in _LETTERS_RE.findall(text):
         if (
-            len(letters) >= _CAPS_MIN_LETTERS
-            and all(c.isupper() for c in letters)
-            and word.upper() not in ACRONYMS
+            len(word) >= _CAPS_MIN_LETTERS
+            and word.isupper()
+            and word not in ACRONYMS
             and not (brand and word.casefold() in brand.casefold())
             and word not in words
         ):
@@ -756,11 +724,14 @@ def all_caps_words(text: str, brand: str | None = None) -> list[str]:
 
 
 def title_words(text: str, lang: str) -> list[str]:
-    """Case-folded words of a title that count toward repetition (stopwords left out)."""
+    """Case-folded non-CJK words of a title that count toward repetition (no stopwords).
+
+    CJK has no spaces to split words on; its runs are cut out so "保温杯Acme" still yields
+    "acme", and CJK repetition is judged by substring elsewhere.
+    """
     stop = TITLE_STOPWORDS.get(lang, TITLE_STOPWORDS["en"])
-    return [
-        w.casefold() for w in _WORD_RE.findall(text) if w.casefold() not in stop and not has_cjk(w)
-    ]
+    words = _WORD_RE.findall(_CJK_RE.sub(" ", text))
+    return [w.casefold() for w in words if w.casefold() not in stop]
 
 
 def repeated_title_words(title: str, lang: str, max_repeats: int) -> list[tuple[str, int]]:
