@@ -26,7 +26,7 @@ WORK_SIDE = 256  # the analysis copy's long edge: plenty for a box and a palette
 BACKGROUND_THRESHOLD = 40  # max channel difference (0-255) that still counts as background
 BORDER = 0.04  # the share of each side sampled as background
 PALETTE_SIZE = 6
-MIN_COLOUR_SHARE = 0.08  # palette colours covering less of the product are ignored
+MIN_COLOUR_SHARE = 0.05  # palette colours covering less of the product are ignored
 
 # Common colour names and a representative RGB each; the nearest one names a colour.
 COLOUR_NAMES: dict[str, tuple[int, int, int]] = {
@@ -98,8 +98,9 @@ def product_box(image: Image.Image, background: tuple[int, int, int]) -> Boundin
     return BoundingBox(x=left, y=top, width=right - left, height=bottom - top)
 
 
-def dominant_colours(region: Image.Image) -> list[str]:
-    """Names of the palette colours covering a fair share of the region, most common first."""
+def dominant_colours(region: Image.Image, background: tuple[int, int, int]) -> list[str]:
+    """Names of the palette colours covering a fair share of the region, most common first,
+    leaving out the backdrop showing around the product inside its box."""
     palette_image = region.quantize(colors=PALETTE_SIZE, method=Image.Quantize.MEDIANCUT)
     # As RGB, getcolors gives (count, (r, g, b)) for each of the few palette colours.
     counts = cast(
@@ -107,14 +108,15 @@ def dominant_colours(region: Image.Image) -> list[str]:
         palette_image.convert("RGB").getcolors(PALETTE_SIZE) or [],
     )
     total = sum(count for count, _ in counts) or 1
-    names: list[str] = []
-    for count, rgb in sorted(counts, reverse=True):
-        if count / total < MIN_COLOUR_SHARE:
-            continue
-        name = colour_name(rgb)
-        if name not in names:
-            names.append(name)
-    return names
+    shares = [(rgb, count / total) for count, rgb in sorted(counts, reverse=True)]
+    fair = [rgb for rgb, share in shares if share >= MIN_COLOUR_SHARE]
+    not_backdrop = [
+        rgb
+        for rgb in fair
+        if max(abs(a - b) for a, b in zip(rgb, background, strict=True)) > BACKGROUND_THRESHOLD
+    ]
+    # A product the colour of its backdrop (white on white) still has a colour.
+    return list(dict.fromkeys(colour_name(rgb) for rgb in not_backdrop or fair))
 
 
 class OfflineRecognizer:
@@ -134,7 +136,7 @@ class OfflineRecognizer:
             sb = small_box
             region = small.crop((sb.x, sb.y, sb.x + sb.width, sb.y + sb.height))
             box = scale_box(sb, (small.width / width, small.height / height), (width, height))
-        colours = dominant_colours(region)
+        colours = dominant_colours(region, background)
 
         known_name = request.product_name or name_from_filename(filename)
         name = known_name or "Unidentified product"

@@ -62,7 +62,15 @@ def target_size(width: int, height: int) -> tuple[int, int]:
     factor = min(1.0, MAX_LONG_EDGE / max(width, height), math.sqrt(MAX_PIXELS / (width * height)))
     if factor >= 1.0:
         return width, height
-    return max(1, math.floor(width * factor)), max(1, math.floor(height * factor))
+    # The epsilon keeps 3000 * (1568 / 3000) at 1568, not 1567; then re-check the limits.
+    new_width = min(MAX_LONG_EDGE, max(1, math.floor(width * factor + 1e-6)))
+    new_height = min(MAX_LONG_EDGE, max(1, math.floor(height * factor + 1e-6)))
+    while new_width * new_height > MAX_PIXELS:
+        if new_width >= new_height:
+            new_width -= 1
+        else:
+            new_height -= 1
+    return new_width, new_height
 
 
 def _to_rgb(image: Image.Image) -> Image.Image:

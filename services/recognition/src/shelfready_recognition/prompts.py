@@ -63,7 +63,7 @@ def user_text(*, filename: str, width: int, height: int, request: ListingRequest
         ("Product name", request.product_name),
         ("Features", "; ".join(request.features) if request.features else None),
     ]
-    # Angle brackets removed so a note cannot close the <seller_notes> block early.
+    # No "<" from the seller, so a note cannot close the <seller_notes> block early.
     given = [f"{label}: {_plain(value)}" for label, value in notes if value]
     if given:
         lines.append("<seller_notes>\n" + "\n".join(given) + "\n</seller_notes>")
@@ -74,4 +74,4 @@ def user_text(*, filename: str, width: int, height: int, request: ListingRequest
 
 
 def _plain(value: str) -> str:
-    return " ".join(value.replace("<", " ").replace(">", " ").split())
+    return " ".join(value.replace("<", "‹").split())
