@@ -22,7 +22,11 @@ from shelfready_imagegen.cutout import Cutout, cut_out
 from shelfready_imagegen.image_api import SecondaryImageProvider
 from shelfready_imagegen.photo import to_rgb_or_rgba
 from shelfready_imagegen.render_context import RenderContext
+from shelfready_imagegen.render_detail import render_detail
+from shelfready_imagegen.render_dimensions import render_dimensions
 from shelfready_imagegen.render_main import encode_main, render_main
+from shelfready_imagegen.render_scene import render_scene
+from shelfready_imagegen.render_selling_points import render_selling_points
 
 logger = logging.getLogger(__name__)
 
@@ -52,7 +56,12 @@ Renderer = Callable[[RenderContext], Image.Image]
 
 
 def _renderers() -> dict[str, Renderer]:
-    return {}
+    return {
+        "scene": render_scene,
+        "detail": render_detail,
+        "dimensions": render_dimensions,
+        "selling_points": render_selling_points,
+    }
 
 
 def build_image_set(
