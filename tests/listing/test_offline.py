@@ -163,9 +163,12 @@ def test_sparse_product_still_gets_five_bullets() -> None:
 
 
 def test_get_listing_writer_follows_the_settings() -> None:
-    offline = Settings(_env_file=None, anthropic_api_key=None)  # type: ignore[call-arg]
-    assert isinstance(get_listing_writer(offline), OfflineListingWriter)
-    forced = Settings(_env_file=None, anthropic_api_key="sk-test", SHELFREADY_AI="offline")  # type: ignore[call-arg]
+    def settings(**values: object) -> Settings:
+        return Settings(_env_file=None, **values)  # type: ignore[call-arg]
+
+    no_key = settings(anthropic_api_key=None, SHELFREADY_AI="auto")
+    assert isinstance(get_listing_writer(no_key), OfflineListingWriter)
+    forced = settings(anthropic_api_key="sk-test", SHELFREADY_AI="offline")
     assert isinstance(get_listing_writer(forced), OfflineListingWriter)
-    claude = Settings(_env_file=None, anthropic_api_key="sk-test")  # type: ignore[call-arg]
+    claude = settings(anthropic_api_key="sk-test", SHELFREADY_AI="auto")
     assert isinstance(get_listing_writer(claude), ClaudeListingWriter)

@@ -12,7 +12,7 @@ import logging
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
 
@@ -832,7 +832,3 @@ def describe_rules(rules: MarketplaceRules, language: str) -> str:
         "exception.",
     ]
     return "\n".join(lines)
-
-
-def known_marketplaces() -> Iterable[str]:
-    return sorted(MARKETPLACES)
