@@ -251,3 +251,16 @@ def test_the_sdk_client_is_made_once_per_process_and_stage(server):
     first = sdk_client(settings, stage="test", timeout=5.0, max_retries=2)
     assert sdk_client(settings, stage="test", timeout=5.0, max_retries=2) is first
     assert sdk_client(settings, stage="other", timeout=5.0, max_retries=2) is not first
+
+
+def test_an_unreachable_api_is_a_transient_error(server):
+    client = ClaudeClient(
+        server.settings(anthropic_base_url="http://127.0.0.1:9"),  # discard port: refused
+        stage="test",
+        model="claude-sonnet-4-5",
+        timeout=2,
+        max_retries=0,
+        breaker=LocalCircuitBreaker("test"),
+    )
+    with pytest.raises(ClaudeTransientError, match="could not reach the Claude API"):
+        client.structured(system=SYSTEM, messages=MESSAGES, output=Verdict)
