@@ -110,16 +110,15 @@ def _check_main(pixels: np.ndarray) -> tuple[float, float, list[str]]:
     height, width = pixels.shape[:2]
     band = border_band(height, width)
     band_pixels = pixels[band]
-    white_ratio = float(np.all(band_pixels == 255, axis=-1).mean())
+    white_ratio = float((band_pixels.min(axis=-1) == 255).mean())
     if white_ratio < MIN_WHITE_RATIO:
         reasons.append(
             f"background is not pure white: {white_ratio:.1%} of the border is RGB 255,255,255 "
             f"(needs {MIN_WHITE_RATIO:.1%})"
         )
-    background = np.median(band_pixels, axis=0)
-    foreground = np.any(
-        np.abs(pixels.astype(np.int16) - background) > FOREGROUND_TOLERANCE, axis=-1
-    )
+    background = np.median(band_pixels, axis=0).astype(np.uint8)
+    difference = cv2.absdiff(pixels, np.full_like(pixels, background)).max(axis=-1)
+    foreground = difference > FOREGROUND_TOLERANCE
     fill_ratio = _fill_ratio(foreground)
     if fill_ratio < MIN_FILL_RATIO:
         reasons.append(

@@ -23,6 +23,7 @@ logger = logging.getLogger(__name__)
 
 WORK_SIDE = 1000  # GrabCut cost grows with pixels; 1000 px keeps it near a second on 2 cores
 GRABCUT_ITERATIONS = 4
+GRABCUT_RING = 24  # working pixels of sure background around the box, for the colour model
 BBOX_PADDING = 0.06  # recognition boxes are tight or a little off; GrabCut needs margin outside
 BORDER_BAND = 0.03  # share of each side sampled as "surely background"
 BORDER_CLUSTERS = 8
@@ -113,17 +114,23 @@ def _border_mask(shape: tuple[int, int]) -> np.ndarray:
 
 def _surface_distance(lab: np.ndarray, border: np.ndarray) -> np.ndarray:
     h, w = lab.shape[:2]
-    yy, xx = np.mgrid[0:h, 0:w].astype(np.float32)
-    xx, yy = xx / w - 0.5, yy / h - 0.5
-    terms = np.stack([np.ones_like(xx), xx, yy, xx * xx, xx * yy, yy * yy], axis=-1)
-    a, b = terms[border], lab[border]
+    ys, xs = np.nonzero(border)
+    x, y = (xs / w - 0.5).astype(np.float32), (ys / h - 0.5).astype(np.float32)
+    a = np.stack([np.ones_like(x), x, y, x * x, x * y, y * y], axis=-1)
+    b = lab[border]
     keep = np.ones(len(a), bool)
     for _ in range(2):  # refit without the outliers (a product touching the border)
         coef, *_ = np.linalg.lstsq(a[keep], b[keep], rcond=None)
         residual = np.linalg.norm(a @ coef - b, axis=1)
         keep = residual <= max(4.0, 2.5 * float(np.median(residual)))
-    predicted = terms.reshape(-1, 6) @ coef
-    return np.linalg.norm(lab.reshape(-1, 3) - predicted, axis=1).reshape(h, w)
+    gx = (np.arange(w, dtype=np.float32) / w - 0.5)[None, :]
+    gy = (np.arange(h, dtype=np.float32) / h - 0.5)[:, None]
+    squared = np.zeros((h, w), np.float32)
+    for channel in range(3):
+        c = coef[:, channel].astype(np.float32)
+        predicted = c[0] + c[1] * gx + c[2] * gy + c[3] * gx * gx + c[4] * gx * gy + c[5] * gy * gy
+        squared += (lab[..., channel] - predicted) ** 2
+    return np.sqrt(squared)
 
 
 def _cluster_distance(lab: np.ndarray, border: np.ndarray) -> np.ndarray:
@@ -133,11 +140,11 @@ def _cluster_distance(lab: np.ndarray, border: np.ndarray) -> np.ndarray:
     criteria = (cv2.TERM_CRITERIA_EPS + cv2.TERM_CRITERIA_MAX_ITER, 20, 1.0)
     k = min(BORDER_CLUSTERS, len(samples))
     _, _, centres = cv2.kmeans(samples, k, None, criteria, 2, cv2.KMEANS_PP_CENTERS)
-    flat = lab.reshape(-1, 3)
-    best = np.full(len(flat), np.inf, np.float32)
+    best = np.full(lab.shape[:2], np.inf, np.float32)
     for centre in centres:
-        np.minimum(best, np.linalg.norm(flat - centre, axis=1), out=best)
-    return best.reshape(lab.shape[:2])
+        delta = lab - centre
+        np.minimum(best, np.einsum("ijk,ijk->ij", delta, delta), out=best)
+    return np.sqrt(best)
 
 
 def estimate_box(crisp: np.ndarray, difference: np.ndarray, threshold: float) -> Box:
@@ -218,23 +225,30 @@ def _pad(box: Box, size: tuple[int, int]) -> Box:
 
 
 def _grabcut(work: np.ndarray, difference: np.ndarray, threshold: float, box: Box) -> np.ndarray:
+    """GrabCut over the box plus a ring of sure background around it (the rest is background)."""
+    h, w = difference.shape
     left, top, right, bottom = box
-    labels = np.full(difference.shape, cv2.GC_BGD, np.uint8)
-    inside = labels[top:bottom, left:right]
-    region = difference[top:bottom, left:right]
-    inside[:] = np.where(region > threshold, cv2.GC_PR_FGD, cv2.GC_PR_BGD)
-    inside[region > threshold * 3] = cv2.GC_PR_FGD
+    ring = max(GRABCUT_RING, round(0.25 * max(right - left, bottom - top)))
+    rl, rt = max(0, left - ring), max(0, top - ring)
+    rr, rb = min(w, right + ring), min(h, bottom + ring)
+    region = difference[rt:rb, rl:rr]
+    labels = np.full(region.shape, cv2.GC_BGD, np.uint8)
+    inside = labels[top - rt : bottom - rt, left - rl : right - rl]
+    box_difference = difference[top:bottom, left:right]
+    inside[:] = np.where(box_difference > threshold, cv2.GC_PR_FGD, cv2.GC_PR_BGD)
     if not (labels == cv2.GC_PR_FGD).any():
         # Nothing stands out: let GrabCut start from "everything in the box may be product".
         inside[:] = cv2.GC_PR_FGD
     if (labels == cv2.GC_BGD).sum() < 64:
         # A box covering the whole photo leaves no sure background: trust the border band.
-        labels[_border_mask(labels.shape) & (difference <= threshold)] = cv2.GC_BGD
+        sure = _border_mask(labels.shape) & (region <= threshold)
+        labels[sure] = cv2.GC_BGD
     bgd_model = np.zeros((1, 65), np.float64)
     fgd_model = np.zeros((1, 65), np.float64)
+    mask = np.zeros((h, w), np.uint8)
     try:
         cv2.grabCut(
-            cv2.cvtColor(work, cv2.COLOR_RGB2BGR),
+            cv2.cvtColor(np.ascontiguousarray(work[rt:rb, rl:rr]), cv2.COLOR_RGB2BGR),
             labels,
             None,
             bgd_model,
@@ -245,8 +259,9 @@ def _grabcut(work: np.ndarray, difference: np.ndarray, threshold: float, box: Bo
     except cv2.error as exc:
         # GrabCut refuses masks with a single class; the colour difference is a fair answer then.
         logger.warning("GrabCut failed (%s); using the colour-difference mask", exc)
-        return ((labels == cv2.GC_PR_FGD) | (labels == cv2.GC_FGD)).astype(np.uint8) * 255
-    return np.where((labels == cv2.GC_FGD) | (labels == cv2.GC_PR_FGD), 255, 0).astype(np.uint8)
+    foreground = (labels == cv2.GC_FGD) | (labels == cv2.GC_PR_FGD)
+    mask[rt:rb, rl:rr] = np.where(foreground, 255, 0).astype(np.uint8)
+    return mask
 
 
 def _clean(

@@ -11,7 +11,7 @@ from shelfready_imagegen.canvas import CANVAS_SIDE, clean_alpha, fit, paste
 from shelfready_imagegen.dimensions import Dimensions, Measure, parse_dimensions
 from shelfready_imagegen.fonts import BOLD, get_font
 from shelfready_imagegen.render_context import RenderContext
-from shelfready_imagegen.render_scene import contact_shadow
+from shelfready_imagegen.render_scene import contact_shadow, paste_shadow
 
 BACKGROUND = (250, 250, 250)
 LINE = (52, 56, 64)
@@ -98,9 +98,7 @@ def render_views(context: RenderContext) -> Image.Image:
         product = clean_alpha(fit(view, box_w, box_h))
         x = left + (right - left - product.width) // 2
         base = bottom - int((bottom - top) * (1 - share) / 2)
-        colour, mask = contact_shadow(CANVAS_SIDE, product.width, base, palette.backdrop_bottom)
-        shifted = Image.new("L", mask.size, 0)
-        shifted.paste(mask, (x + product.width // 2 - CANVAS_SIDE // 2, 0))
-        canvas = Image.composite(colour, canvas, shifted)
+        shadow = contact_shadow(product.width, palette.backdrop_bottom)
+        paste_shadow(canvas, shadow, (x + product.width // 2, base))
         paste(canvas, product, (x, base - product.height))
     return canvas

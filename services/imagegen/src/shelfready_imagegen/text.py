@@ -10,6 +10,7 @@ from PIL import ImageFont
 TITLE_SEPARATORS = re.compile(r"\s*(?:[:：]|\s[-–—]\s|—)\s*")
 TITLE_MAX_WORDS = 5
 TITLE_MAX_CJK_CHARS = 14
+TITLE_CJK_STOP_WITHIN = 20
 TRAILING_WORDS = {"a", "an", "and", "for", "in", "of", "on", "or", "the", "to", "with", "your"}
 CJK_STOPS = "，。、；！？,.;!?"
 # Runs of CJK characters wrap between any two characters; other text wraps at spaces.
@@ -29,9 +30,10 @@ def bullet_title(bullet: str) -> str:
     if head and head != text and len(head) <= 60:
         return head.rstrip(CJK_STOPS)
     if is_cjk(text) and " " not in text[:TITLE_MAX_CJK_CHARS]:
-        cut = text[:TITLE_MAX_CJK_CHARS]
-        stops = [cut.find(ch) for ch in CJK_STOPS if cut.find(ch) > 0]
-        return cut[: min(stops)] if stops else cut
+        # Up to the first clause stop when it comes soon enough, else a fixed number of chars.
+        window = text[: TITLE_CJK_STOP_WITHIN + 1]
+        stops = [window.find(ch) for ch in CJK_STOPS if window.find(ch) > 0]
+        return window[: min(stops)] if stops else text[:TITLE_MAX_CJK_CHARS]
     words = text.split()[:TITLE_MAX_WORDS]
     while len(words) > 2 and words[-1].lower() in TRAILING_WORDS:
         words.pop()  # "Generous 350 ml capacity for" reads better without the "for"

@@ -1,0 +1,146 @@
+"""Each renderer on a synthetic cut-out (no GrabCut needed): what each image must show."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+from PIL import Image, ImageDraw
+
+from shelfready_core.schemas import ListingDraft, ListingRequest, ProductAnalysis
+from shelfready_imagegen.canvas import CANVAS_SIDE
+from shelfready_imagegen.cutout import Cutout
+from shelfready_imagegen.render_context import RenderContext
+from shelfready_imagegen.render_detail import detail_window, render_detail
+from shelfready_imagegen.render_dimensions import AREA, LINE, render_dimensions
+from shelfready_imagegen.render_main import encode_main, render_main
+from shelfready_imagegen.render_scene import render_scene
+from shelfready_imagegen.render_selling_points import TEXT_LEFT, render_selling_points
+
+PRODUCT = ProductAnalysis(
+    product_type="storage box",
+    product_name="Storage Box",
+    category="Home",
+    confidence=0.9,
+    description="A box.",
+)
+BULLETS_EN = [
+    "Stackable: saves shelf space",
+    "Sturdy walls: holds heavy items",
+    "Easy grip handles for carrying",
+    "Wipe clean surface",
+    "Fits standard shelves",
+]
+BULLETS_ZH = ["可堆叠：节省空间", "坚固耐用：承重强", "便携把手", "易清洁表面", "适配标准层架"]
+
+
+def _box_product() -> Image.Image:
+    """A flat sand-coloured box with a finely printed patch in its lower-right corner."""
+    image = Image.new("RGBA", (900, 700), (0, 0, 0, 0))
+    draw = ImageDraw.Draw(image)
+    draw.rectangle((0, 0, 899, 699), fill=(214, 190, 150, 255))
+    for i in range(0, 200, 8):  # the "print": dense stripes in one corner
+        draw.line((640 + i, 460, 640 + i, 660), fill=(40, 40, 40, 255), width=3)
+    return image
+
+
+def _context(language: str = "en", specs: dict[str, str] | None = None) -> RenderContext:
+    bullets = BULLETS_ZH if language == "zh" else BULLETS_EN
+    listing = ListingDraft(
+        title="Storage Box",
+        bullet_points=bullets,
+        description="A box.",
+        keywords=["box"],
+        image_prompts=["p"] * 5,
+    )
+    request = ListingRequest(language=language, specifications=specs or {})
+    product = _box_product()
+    return RenderContext(Cutout(product, (0, 0, *product.size), "alpha"), PRODUCT, listing, request)
+
+
+def _laplacian_variance(image: Image.Image) -> float:
+    grey = np.asarray(image.convert("L"), dtype=np.float32)
+    return float(cv2.Laplacian(grey, cv2.CV_32F).var())
+
+
+def test_main_is_centred_on_pure_white_at_ninety_percent() -> None:
+    image = render_main(_context().cutout)
+    pixels = np.asarray(image)
+    assert image.size == (CANVAS_SIDE, CANVAS_SIDE)
+    product = np.any(pixels != 255, axis=-1)
+    cols = np.flatnonzero(product.any(axis=0))
+    rows = np.flatnonzero(product.any(axis=1))
+    assert (cols[-1] - cols[0] + 1) / CANVAS_SIDE == pytest.approx(0.9, abs=0.005)
+    assert abs((cols[0] + cols[-1]) / 2 - CANVAS_SIDE / 2) < 2
+    assert abs((rows[0] + rows[-1]) / 2 - CANVAS_SIDE / 2) < 2
+    encoded = encode_main(image)
+    assert encoded.content_type == "image/jpeg"  # the white border survives JPEG exactly
+
+
+def test_detail_window_finds_the_printed_corner() -> None:
+    left, top, right, bottom = detail_window(_box_product())
+    assert left <= 660 and right >= 820 and top <= 480 and bottom >= 640
+
+
+def test_detail_is_a_sharp_close_up() -> None:
+    context = _context()
+    detail = render_detail(context)
+    assert detail.size == (CANVAS_SIDE, CANVAS_SIDE)
+    # Sharper than the same region shown at main-image scale and simply enlarged, and with
+    # real stripe edges in it (a blurred or flat crop has a Laplacian variance near zero).
+    left, top, right, bottom = detail_window(context.cutout.image)
+    soft = context.cutout.image.crop((left, top, right, bottom)).convert("RGB")
+    soft = soft.resize(((right - left) // 4,) * 2, Image.Resampling.BILINEAR)
+    soft = soft.resize((CANVAS_SIDE, CANVAS_SIDE), Image.Resampling.BILINEAR)
+    assert _laplacian_variance(detail) > 3 * _laplacian_variance(soft)
+    assert _laplacian_variance(detail) > 20
+
+
+def test_dimensions_with_specs_draws_lines_and_labels() -> None:
+    image = render_dimensions(_context(specs={"Dimensions": "40 x 30 x 31 cm"}))
+    pixels = np.asarray(image)
+    line = np.all(np.abs(pixels.astype(int) - LINE) < 30, axis=-1)
+    # A horizontal measurement line below the product area and a vertical one left of it.
+    assert line[AREA[3] - 200 : CANVAS_SIDE].sum(axis=1).max() > 600
+    assert line[:, : AREA[0]].sum(axis=0).max() > 300
+    # Labels: dark glyph pixels in the band under the width line.
+    assert line.sum() > 10_000
+
+
+def test_dimensions_without_specs_has_no_lines_or_text() -> None:
+    image = render_dimensions(_context(specs={"Material": "polypropylene"}))
+    pixels = np.asarray(image)
+    line = np.all(np.abs(pixels.astype(int) - LINE) < 30, axis=-1)
+    # The stripes of the product itself are the only dark pixels (three views of them).
+    product_dark = np.all(pixels < 60, axis=-1).sum()
+    assert line.sum() <= product_dark * 1.2
+    # Three views: the product colour shows up in three separate columns of the layout.
+    sand = np.all(np.abs(pixels.astype(int) - (214, 190, 150)) < 12, axis=-1)
+    assert (
+        sand[:, :1240].sum() > 0 and sand[:1000, 1300:].sum() > 0 and sand[1000:, 1300:].sum() > 0
+    )
+
+
+@pytest.mark.parametrize("language", ["en", "zh"])
+def test_selling_points_render_five_callouts(language: str) -> None:
+    image = render_selling_points(_context(language))
+    text_column = np.asarray(image.convert("L"))[:, TEXT_LEFT:] < 90
+    rows_with_ink = np.flatnonzero(text_column.any(axis=1))
+    # Five separate blocks of text down the column.
+    blocks = 1 + int((np.diff(rows_with_ink) > 40).sum())
+    assert blocks == 5
+    assert text_column.sum() > 5_000
+
+
+def test_scene_has_backdrop_shadow_and_product() -> None:
+    image = render_scene(_context())
+    pixels = np.asarray(image).astype(int)
+    assert image.size == (CANVAS_SIDE, CANVAS_SIDE)
+    assert not np.all(pixels[5, 5] == 255)  # a styled backdrop, not white
+    base_row = int(CANVAS_SIDE * 0.82)
+    # The contact shadow darkens the surface right under the product's base...
+    under = pixels[base_row + 15, CANVAS_SIDE // 2].sum()
+    aside = pixels[base_row + 15, 60].sum()
+    assert under < aside - 60
+    # ... and the product stands above it.
+    assert np.abs(pixels[base_row - 300, CANVAS_SIDE // 2] - (214, 190, 150)).max() < 10
