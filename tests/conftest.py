@@ -10,6 +10,9 @@ import psycopg
 import pytest
 import redis
 
+# The fake Anthropic server fixture (`anthropic_server`) is available to every test.
+pytest_plugins = ["tests.fakes.anthropic_server"]
+
 PG_ADMIN_URL = os.environ.get("TEST_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 REDIS_BASE_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379")
 

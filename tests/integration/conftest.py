@@ -14,6 +14,10 @@ from pathlib import Path
 
 import pytest
 
+from shelfready_core.config import Settings
+from shelfready_core.db import session_scope
+from shelfready_core.producer import get_workflow
+from shelfready_core.views import workflow_json
 from tests.fakes.anthropic_server import FAKE_API_KEY, FakeAnthropicServer
 from tests.listing.answers import default_listing_answer
 
@@ -42,6 +46,13 @@ class Pipeline:
         return result
 
     def status(self, workflow_id: str) -> dict:
+        """What `shelfready status --json --events` prints, read in-process (polling a CLI
+        subprocess several times a second would starve the workers of CPU)."""
+        settings = Settings(_env_file=None, database_url=self.env["DATABASE_URL"])  # type: ignore[call-arg]
+        with session_scope(settings) as session:
+            return workflow_json(session, get_workflow(session, workflow_id), events=True)
+
+    def status_via_cli(self, workflow_id: str) -> dict:
         return json.loads(self.cli("status", workflow_id, "--json", "--events").stdout)
 
     def start_worker(self, service: str, *extra: str) -> subprocess.Popen[bytes]:

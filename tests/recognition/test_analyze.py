@@ -58,7 +58,7 @@ def test_recognizes_a_photo_and_maps_the_box_back_to_its_pixels(server, recogniz
     assert len(result.usage) == 1 and result.usage[0].stage == "recognition"
 
     [sent] = server.requests
-    assert sent.body["model"] == "claude-sonnet-4-5"
+    assert sent.body["model"] == "claude-sonnet-5-5"
     assert sent.body["system"][0]["text"] == SYSTEM_PROMPT
     assert sent.body["system"][0]["cache_control"] == {"type": "ephemeral"}
     image_block, text_block = sent.body["messages"][0]["content"]

@@ -28,8 +28,9 @@ class Settings(BaseSettings):
     ai_provider: Literal["auto", "claude", "offline"] = Field(
         "auto", alias="SHELFREADY_AI", description="auto = claude when a key is set"
     )
-    recognition_model: str = Field("claude-sonnet-4-5", alias="SHELFREADY_RECOGNITION_MODEL")
-    listing_model: str = Field("claude-sonnet-4-5", alias="SHELFREADY_LISTING_MODEL")
+    # Current Sonnet from the installed SDK's model list (4.5 retires on 2026-11-30).
+    recognition_model: str = Field("claude-sonnet-5-5", alias="SHELFREADY_RECOGNITION_MODEL")
+    listing_model: str = Field("claude-sonnet-5-5", alias="SHELFREADY_LISTING_MODEL")
     ai_max_concurrency: int = Field(4, alias="SHELFREADY_AI_MAX_CONCURRENCY", ge=1)
 
     # Storage: R2 when all of these are set, else a local folder.

@@ -22,7 +22,9 @@ from shelfready_listing.prompts import system_prompt, user_prompt
 
 logger = logging.getLogger(__name__)
 
-LISTING_TIMEOUT_SECONDS = 75.0  # per attempt; the listing queue allows 90 s per job
+# Per attempt; two attempts (one SDK retry) fit the listing queue's 90 s job timeout.
+LISTING_TIMEOUT_SECONDS = 40.0
+LISTING_SDK_RETRIES = 1
 # A listing is ~1-2k output tokens (CJK needs more); the client doubles this once if cut off.
 LISTING_MAX_TOKENS = 4096
 
@@ -37,6 +39,7 @@ class ClaudeListingWriter:
             stage="listing",
             model=settings.listing_model,
             timeout=LISTING_TIMEOUT_SECONDS,
+            max_retries=LISTING_SDK_RETRIES,
             redis=redis,
         )
 

@@ -18,8 +18,10 @@ from shelfready_recognition.prompts import SYSTEM_PROMPT, user_text
 
 logger = logging.getLogger(__name__)
 
-# Per attempt, below the recognition queue's 60 s job timeout; vision answers take seconds.
-RECOGNITION_TIMEOUT_SECONDS = 45.0
+# Two attempts (the SDK's one retry) of 25 s fit the recognition queue's 60 s job timeout;
+# vision answers take seconds, so a hung connection is cut early and retried once.
+RECOGNITION_TIMEOUT_SECONDS = 25.0
+RECOGNITION_SDK_RETRIES = 1
 # A ProductAnalysis is a few hundred tokens; this leaves room without inviting rambling.
 RECOGNITION_MAX_TOKENS = 2048
 # Claude's box may overshoot the edge by a few pixels; beyond this it is in the wrong units.
@@ -61,6 +63,7 @@ class ClaudeRecognizer:
             model=settings.recognition_model,
             timeout=RECOGNITION_TIMEOUT_SECONDS,
             redis=redis,
+            max_retries=RECOGNITION_SDK_RETRIES,
         )
 
     def recognize(
