@@ -51,7 +51,7 @@ def clean_alpha(product: Image.Image, floor: int = 8) -> Image.Image:
 def encode_jpeg(image: Image.Image, quality: int = JPEG_QUALITY) -> Encoded:
     buffer = io.BytesIO()
     # 4:4:4 chroma keeps colour edges crisp and flat areas exact.
-    image.convert("RGB").save(buffer, "JPEG", quality=quality, subsampling=0, optimize=True)
+    image.convert("RGB").save(buffer, "JPEG", quality=quality, subsampling=0)
     return Encoded(buffer.getvalue(), "image/jpeg", "jpg", image.width, image.height)
 
 

@@ -290,7 +290,7 @@ def _retry_after(value: str | None) -> float | None:
     return max(0.0, (when - datetime.now(UTC)).total_seconds())
 
 
-_backoff = wait_exponential_jitter(initial=0.5, max=8.0)
+_backoff = wait_exponential_jitter(multiplier=0.5, max=8.0)
 
 
 def _wait_for_retry(state: RetryCallState) -> float:
