@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import io
+
 import cv2
 import numpy as np
 import pytest
@@ -144,3 +146,24 @@ def test_scene_has_backdrop_shadow_and_product() -> None:
     assert under < aside - 60
     # ... and the product stands above it.
     assert np.abs(pixels[base_row - 300, CANVAS_SIDE // 2] - (214, 190, 150)).max() < 10
+
+
+def test_wide_product_gets_callouts_below_it() -> None:
+    context = _context()
+    wide = Image.new("RGBA", (1200, 500), (214, 190, 150, 255))
+    context.cutout = Cutout(wide, (0, 0, 1200, 500), "alpha")
+    image = np.asarray(render_selling_points(context).convert("L"))
+    ink = image < 90
+    assert ink[:950].sum() == 0  # no text over or beside the product
+    rows = np.flatnonzero(ink.any(axis=1))
+    assert 1 + int((np.diff(rows) > 40).sum()) == 5
+
+
+def test_main_falls_back_to_png_when_jpeg_would_touch_the_white_border() -> None:
+    image = render_main(_context().cutout)
+    pixels = np.asarray(image).copy()
+    pixels[5:30:2, 100:1900:2] = (180, 20, 20)  # fine red dots inside the border band
+    encoded = encode_main(Image.fromarray(pixels))
+    assert encoded.content_type == "image/png" and encoded.extension == "png"
+    decoded = np.asarray(Image.open(io.BytesIO(encoded.data)).convert("RGB"))
+    assert np.array_equal(decoded, pixels)
