@@ -30,6 +30,7 @@ BORDER_CLUSTERS = 8
 MIN_PRODUCT_SHARE = 0.004  # a foreground below 0.4% of the photo is noise, not a product
 ALPHA_FLOOR = 8  # alpha below this is dropped: stray specks would break the white border
 EDGE_REACH = 25  # working pixels around a crisp edge that may belong to the product
+BUSY_SHARE = 0.02  # differing share of the frame outside the product box that makes it "busy"
 CRISP_EDGE_RATIO = 1.8  # Sobel peak / local contrast above which an edge is in focus
 MIN_CRISP_OUTLINE = 0.3  # share of a secondary region's outline that must be in focus
 CRISP_EDGE_MIN_CONTRAST = 24.0  # grey levels; below this "edges" are noise or texture
@@ -78,7 +79,13 @@ def _from_grabcut(rgb: Image.Image, bbox: BoundingBox | None, max_side: int) -> 
         box = _scaled_box(bbox, scale, work_size)
     else:
         box = estimate_box(crisp, difference, threshold)
-    mask = _grabcut(work, difference, threshold, _pad(box, work_size))
+    box = _pad(box, work_size)
+    in_focus = (
+        _in_focus_region(crisp, difference, threshold)
+        if _busy(difference, threshold, box)
+        else None
+    )
+    mask = _grabcut(work, difference, threshold, box, in_focus)
     mask = _clean(mask, difference, threshold, crisp)
     if mask.mean() / 255.0 < MIN_PRODUCT_SHARE:
         raise CutoutError("could not separate a product from the background")
@@ -165,6 +172,28 @@ def estimate_box(crisp: np.ndarray, difference: np.ndarray, threshold: float) ->
     return box or (int(w * 0.1), int(h * 0.1), int(w * 0.9), int(h * 0.9))
 
 
+def _busy(difference: np.ndarray, threshold: float, box: Box) -> bool:
+    """A busy scene: much that differs from the border colours lies outside the product box."""
+    different = difference > threshold
+    left, top, right, bottom = box
+    different[top:bottom, left:right] = False
+    return bool(different.mean() > BUSY_SHARE)
+
+
+def _in_focus_region(crisp: np.ndarray, difference: np.ndarray, threshold: float) -> np.ndarray:
+    """Differing pixels near crisp edges, plus everything those enclose (a shade's interior)."""
+    different = (difference > threshold).astype(np.uint8)
+    near_edges = cv2.dilate(crisp, np.ones((EDGE_REACH, EDGE_REACH), np.uint8))
+    region = cv2.morphologyEx(different & near_edges, cv2.MORPH_CLOSE, np.ones((31, 31), np.uint8))
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(1 - region, connectivity=4)
+    h, w = region.shape
+    for label in range(1, count):
+        x, y, bw, bh, _ = stats[label]
+        if x > 0 and y > 0 and x + bw < w and y + bh < h:
+            region[labels == label] = 1
+    return region.astype(bool)
+
+
 def _crisp_edges(work: np.ndarray) -> np.ndarray:
     """Edges whose gradient is steep relative to the local contrast: in focus, not blurred.
 
@@ -224,8 +253,18 @@ def _pad(box: Box, size: tuple[int, int]) -> Box:
     )
 
 
-def _grabcut(work: np.ndarray, difference: np.ndarray, threshold: float, box: Box) -> np.ndarray:
-    """GrabCut over the box plus a ring of sure background around it (the rest is background)."""
+def _grabcut(
+    work: np.ndarray,
+    difference: np.ndarray,
+    threshold: float,
+    box: Box,
+    in_focus: np.ndarray | None = None,
+) -> np.ndarray:
+    """GrabCut over the box plus a ring of sure background around it (the rest is background).
+
+    In a busy scene (`in_focus` given), differing pixels outside the in-focus region start as
+    "probably background": a blurred object of similar colour touching the product stays out.
+    """
     h, w = difference.shape
     left, top, right, bottom = box
     ring = max(GRABCUT_RING, round(0.25 * max(right - left, bottom - top)))
@@ -235,7 +274,10 @@ def _grabcut(work: np.ndarray, difference: np.ndarray, threshold: float, box: Bo
     labels = np.full(region.shape, cv2.GC_BGD, np.uint8)
     inside = labels[top - rt : bottom - rt, left - rl : right - rl]
     box_difference = difference[top:bottom, left:right]
-    inside[:] = np.where(box_difference > threshold, cv2.GC_PR_FGD, cv2.GC_PR_BGD)
+    likely = box_difference > threshold
+    if in_focus is not None:
+        likely &= in_focus[top:bottom, left:right]
+    inside[:] = np.where(likely, cv2.GC_PR_FGD, cv2.GC_PR_BGD)
     if not (labels == cv2.GC_PR_FGD).any():
         # Nothing stands out: let GrabCut start from "everything in the box may be product".
         inside[:] = cv2.GC_PR_FGD
