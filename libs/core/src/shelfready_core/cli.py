@@ -280,3 +280,31 @@ def main() -> None:  # pragma: no cover - console-script shim
         app()
     except KeyboardInterrupt:
         sys.exit(130)
+
+
+@app.command()
+def health(
+    service: Annotated[str, typer.Option(help="recognition | listing | imagegen | all")],
+    url: Annotated[
+        str | None,
+        typer.Option(help="Ask a running endpoint instead, e.g. http://127.0.0.1:8080/health"),
+    ] = None,
+    any_host: Annotated[
+        bool, typer.Option("--any-host", help="Count workers on every host, not only this one")
+    ] = False,
+) -> None:
+    """Check Redis, the database and the workers' heartbeat; exit 1 when unhealthy."""
+    import socket
+
+    from shelfready_core.health import check_health, fetch_health
+
+    if service not in SERVICE_CHOICES:
+        raise _fail(f"unknown service {service!r}; choose one of {', '.join(SERVICE_CHOICES)}")
+    if url:
+        report = fetch_health(url)
+    else:
+        hostname = None if any_host else socket.gethostname()
+        report = check_health(_settings(), service, hostname=hostname)
+    out.print(report.render(), markup=False, highlight=False)
+    if not report.ok:
+        raise typer.Exit(1)

@@ -18,6 +18,7 @@ from rq.worker_pool import WorkerPool
 
 from shelfready_core import defaults
 from shelfready_core.config import Settings
+from shelfready_core.health import serve_health_from_env
 from shelfready_core.queues import STAGE_FUNCTIONS
 from shelfready_core.reconcile import reconcile_once_among_workers
 from shelfready_core.rq_worker import ShelfReadyWorker
@@ -105,5 +106,11 @@ def run_workers(
         settings=settings,
         services=services,
     )
-    pool.start(burst=burst, logging_level=settings.log_level)
+    # Started before the fork so it lives in the pool's own process; only when $PORT is set.
+    health_server = serve_health_from_env(settings, services)
+    try:
+        pool.start(burst=burst, logging_level=settings.log_level)
+    finally:
+        if health_server is not None:
+            health_server.shutdown()
     log.info("all workers stopped")
