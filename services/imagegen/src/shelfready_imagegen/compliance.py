@@ -142,7 +142,9 @@ def _fill_ratio(foreground: np.ndarray) -> float:
 def has_text_outside_product(foreground: np.ndarray) -> bool:
     """True when three or more glyph-sized marks, apart from the product, stand in a row."""
     height, width = foreground.shape
-    count, _, stats, _ = cv2.connectedComponentsWithStats(foreground.astype(np.uint8), 8)
+    count, _, stats, _ = cv2.connectedComponentsWithStats(
+        foreground.astype(np.uint8), connectivity=8
+    )
     if count <= 2:
         return False
     side = max(height, width)

@@ -146,7 +146,9 @@ def _cluster_distance(lab: np.ndarray, border: np.ndarray) -> np.ndarray:
         samples = samples[np.random.default_rng(0).choice(len(samples), 20000, replace=False)]
     criteria = (cv2.TERM_CRITERIA_EPS + cv2.TERM_CRITERIA_MAX_ITER, 20, 1.0)
     k = min(BORDER_CLUSTERS, len(samples))
-    _, _, centres = cv2.kmeans(samples, k, None, criteria, 2, cv2.KMEANS_PP_CENTERS)
+    _, _, centres = cv2.kmeans(  # type: ignore[call-overload]  # None labels: OpenCV's own
+        samples, k, None, criteria, 2, cv2.KMEANS_PP_CENTERS
+    )
     best = np.full(lab.shape[:2], np.inf, np.float32)
     for centre in centres:
         delta = lab - centre
@@ -163,13 +165,25 @@ def estimate_box(crisp: np.ndarray, difference: np.ndarray, threshold: float) ->
     no clear region the centre 80% of the frame is assumed.
     """
     h, w = difference.shape
-    different = (difference > threshold).astype(np.uint8)
-    different = cv2.morphologyEx(different, cv2.MORPH_OPEN, np.ones((3, 3), np.uint8))
-    near_edges = cv2.dilate(crisp, np.ones((EDGE_REACH, EDGE_REACH), np.uint8))
-    # Closing joins the pieces of an outline whose crisp edge was found only in stretches.
-    gated = cv2.morphologyEx(different & near_edges, cv2.MORPH_CLOSE, np.ones((31, 31), np.uint8))
-    box = _main_region_box(gated) or _main_region_box(different)
+    different = _differing(difference, threshold)
+    box = _main_region_box(_near_crisp_edges(different, crisp)) or _main_region_box(different)
     return box or (int(w * 0.1), int(h * 0.1), int(w * 0.9), int(h * 0.9))
+
+
+def _differing(difference: np.ndarray, threshold: float) -> np.ndarray:
+    """0/1 mask of pixels clearly different from the background, specks removed."""
+    different: np.ndarray = (difference > threshold).astype(np.uint8)
+    return np.asarray(cv2.morphologyEx(different, cv2.MORPH_OPEN, np.ones((3, 3), np.uint8)))
+
+
+def _near_crisp_edges(different: np.ndarray, crisp: np.ndarray) -> np.ndarray:
+    """0/1 mask of differing pixels within EDGE_REACH of a crisp edge.
+
+    A closing joins the pieces of an outline whose crisp edge was found only in stretches.
+    """
+    near: np.ndarray = np.asarray(cv2.dilate(crisp, np.ones((EDGE_REACH, EDGE_REACH), np.uint8)))
+    gated: np.ndarray = different & near
+    return np.asarray(cv2.morphologyEx(gated, cv2.MORPH_CLOSE, np.ones((31, 31), np.uint8)))
 
 
 def _busy(difference: np.ndarray, threshold: float, box: Box) -> bool:
@@ -182,9 +196,7 @@ def _busy(difference: np.ndarray, threshold: float, box: Box) -> bool:
 
 def _in_focus_region(crisp: np.ndarray, difference: np.ndarray, threshold: float) -> np.ndarray:
     """Differing pixels near crisp edges, plus everything those enclose (a shade's interior)."""
-    different = (difference > threshold).astype(np.uint8)
-    near_edges = cv2.dilate(crisp, np.ones((EDGE_REACH, EDGE_REACH), np.uint8))
-    region = cv2.morphologyEx(different & near_edges, cv2.MORPH_CLOSE, np.ones((31, 31), np.uint8))
+    region = _near_crisp_edges(_differing(difference, threshold), crisp)
     count, labels, stats, _ = cv2.connectedComponentsWithStats(1 - region, connectivity=4)
     h, w = region.shape
     for label in range(1, count):
@@ -271,7 +283,7 @@ def _grabcut(
     rl, rt = max(0, left - ring), max(0, top - ring)
     rr, rb = min(w, right + ring), min(h, bottom + ring)
     region = difference[rt:rb, rl:rr]
-    labels = np.full(region.shape, cv2.GC_BGD, np.uint8)
+    labels: np.ndarray = np.full((rb - rt, rr - rl), cv2.GC_BGD, np.uint8)
     inside = labels[top - rt : bottom - rt, left - rl : right - rl]
     box_difference = difference[top:bottom, left:right]
     likely = box_difference > threshold
@@ -283,13 +295,13 @@ def _grabcut(
         inside[:] = cv2.GC_PR_FGD
     if (labels == cv2.GC_BGD).sum() < 64:
         # A box covering the whole photo leaves no sure background: trust the border band.
-        sure = _border_mask(labels.shape) & (region <= threshold)
+        sure = _border_mask((rb - rt, rr - rl)) & (region <= threshold)
         labels[sure] = cv2.GC_BGD
     bgd_model = np.zeros((1, 65), np.float64)
     fgd_model = np.zeros((1, 65), np.float64)
     mask = np.zeros((h, w), np.uint8)
     try:
-        cv2.grabCut(
+        cv2.grabCut(  # type: ignore[call-overload]  # rect is None in mask mode
             cv2.cvtColor(np.ascontiguousarray(work[rt:rb, rl:rr]), cv2.COLOR_RGB2BGR),
             labels,
             None,

@@ -30,7 +30,9 @@ def product_palette(product: Image.Image, clusters: int = 4) -> Palette:
         dominant: RGB = (128, 128, 128)
     else:
         criteria = (cv2.TERM_CRITERIA_EPS + cv2.TERM_CRITERIA_MAX_ITER, 20, 1.0)
-        _, labels, centres = cv2.kmeans(opaque, clusters, None, criteria, 2, cv2.KMEANS_PP_CENTERS)
+        _, labels, centres = cv2.kmeans(  # type: ignore[call-overload]  # None labels
+            opaque, clusters, None, criteria, 2, cv2.KMEANS_PP_CENTERS
+        )
         counts = np.bincount(labels.ravel(), minlength=clusters)
         dominant = tuple(int(v) for v in centres[int(np.argmax(counts))])  # type: ignore[assignment]
     hue, _, saturation = colorsys.rgb_to_hls(*(c / 255.0 for c in dominant))

@@ -6,7 +6,7 @@ import io
 import logging
 
 import numpy as np
-from PIL import Image, ImageOps
+from PIL import Image, ImageOps, JpegImagePlugin
 
 from shelfready_core import defaults
 from shelfready_core.schemas import BoundingBox
@@ -25,7 +25,7 @@ def load_photo(data: bytes, max_side: int = 4000) -> Image.Image:
     while decoding, so a 24 MP photo never needs its full-size bitmap when a smaller one will do.
     """
     try:
-        image = Image.open(io.BytesIO(data))
+        image: Image.Image = Image.open(io.BytesIO(data))
     except Exception as exc:
         raise PhotoError(f"not a decodable image ({exc.__class__.__name__})") from exc
     width, height = image.size
@@ -33,7 +33,7 @@ def load_photo(data: bytes, max_side: int = 4000) -> Image.Image:
         raise PhotoError(
             f"photo has {width}x{height} pixels, above the {defaults.MAX_IMAGE_PIXELS} limit"
         )
-    if image.format == "JPEG" and max(width, height) > max_side:
+    if isinstance(image, JpegImagePlugin.JpegImageFile) and max(width, height) > max_side:
         scale = max_side / max(width, height)
         # draft() keeps the size >= the request, so ask for the target size itself.
         image.draft("RGB", (max(1, int(width * scale)), max(1, int(height * scale))))
