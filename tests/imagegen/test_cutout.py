@@ -83,6 +83,19 @@ def test_cluttered_background_with_the_recognition_bbox() -> None:
     assert alpha.getpixel((950 - cutout.box[0], 600 - cutout.box[1])) == 0
 
 
+def test_a_short_recognition_bbox_grows_to_the_whole_product() -> None:
+    shade_only = BoundingBox(x=430, y=190, width=460, height=270)  # the base is cut off
+    cutout = cut_out(_photo(LAMP), shade_only)
+    assert _iou(cutout.box, LAMP_BOX) > 0.9, cutout.box
+
+
+def test_a_bbox_off_the_detected_object_is_respected() -> None:
+    """A box mostly off the detected object is not swapped for it: here it holds nothing."""
+    empty_corner = BoundingBox(x=1260, y=80, width=300, height=300)
+    with pytest.raises(CutoutError):
+        cut_out(_photo("ceramic-coffee-mug.jpg"), empty_corner)
+
+
 def test_cluttered_background_without_a_bbox() -> None:
     """Only the in-focus lamp: the blurred shelf objects around it, even touching it, stay out."""
     cutout = _cutout_of(LAMP)

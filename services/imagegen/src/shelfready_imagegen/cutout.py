@@ -75,10 +75,8 @@ def _from_grabcut(rgb: Image.Image, bbox: BoundingBox | None, max_side: int) -> 
     work = np.asarray(rgb.resize(work_size, Image.Resampling.BILINEAR, reducing_gap=2.0))
     difference, threshold = background_difference(work)
     crisp = _crisp_edges(work)
-    if bbox is not None:
-        box = _scaled_box(bbox, scale, work_size)
-    else:
-        box = estimate_box(crisp, difference, threshold)
+    estimate = estimate_box(crisp, difference, threshold)
+    box = estimate if bbox is None else _trust_bbox(_scaled_box(bbox, scale, work_size), estimate)
     box = _pad(box, work_size)
     in_focus = (
         _in_focus_region(crisp, difference, threshold)
@@ -241,6 +239,25 @@ def _main_region_box(mask: np.ndarray) -> Box | None:
             left, top = min(left, x), min(top, y)
             right, bottom = max(right, x + bw), max(bottom, y + bh)
     return (int(left), int(top), int(right), int(bottom))
+
+
+def _trust_bbox(given: Box, estimate: Box) -> Box:
+    """The recognition box, grown to the in-focus object it mostly lies on.
+
+    Vision-model boxes are often a little short (a lamp's base cut off); GrabCut cannot reach
+    past its box, so when the given box lies mostly inside the estimated object, take both.
+    """
+    left, top = max(given[0], estimate[0]), max(given[1], estimate[1])
+    right, bottom = min(given[2], estimate[2]), min(given[3], estimate[3])
+    overlap = max(0, right - left) * max(0, bottom - top)
+    if overlap < 0.5 * (given[2] - given[0]) * (given[3] - given[1]):
+        return given
+    return (
+        min(given[0], estimate[0]),
+        min(given[1], estimate[1]),
+        max(given[2], estimate[2]),
+        max(given[3], estimate[3]),
+    )
 
 
 def _scaled_box(bbox: BoundingBox, scale: float, size: tuple[int, int]) -> Box:
