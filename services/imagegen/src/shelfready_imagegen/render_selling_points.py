@@ -20,7 +20,7 @@ from shelfready_imagegen.text import bullet_title, wrap
 WIDE_PRODUCT = 1.4  # width / height from which the stacked layout is used
 MARKER_RADIUS = 46
 MAX_LINES = 3
-ONE_LINE_MIN_SIZE = 54  # prefer one line per title down to this size before wrapping
+ONE_LINE_MIN_SIZE = 60  # prefer one line per title down to this size before wrapping
 FONT_SIZES = (72, 66, 60, 54, 48, 42)
 TEXT_COLOUR = (34, 38, 46)
 
