@@ -174,7 +174,9 @@ def test_fetch_health_trusts_the_status_code(
     try:
         url = f"http://127.0.0.1:{server.server_address[1]}/health"
         assert fetch_health(url).ok
-        assert not fetch_health(url.replace("/health", "/missing")).ok
+        wrong_path = fetch_health(url.replace("/health", "/missing"))
+        assert not wrong_path.ok
+        assert wrong_path.checks["endpoint"][1].startswith("HTTP 404")
     finally:
         server.shutdown()
         server.server_close()

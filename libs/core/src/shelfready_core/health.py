@@ -182,9 +182,9 @@ def fetch_health(url: str, *, timeout: float = 2 * PROBE_TIMEOUT_SECONDS + 2) ->
         report = HealthReport.from_json(response.json())
     except Exception as exc:  # refused, timed out, not JSON: all mean "not healthy"
         return HealthReport(service="?", checks={"endpoint": _failure(exc)})
-    if response.status_code != HTTPStatus.OK and report.ok:
-        # The status code is the contract; never call a 503 healthy because of its body.
-        endpoint = (False, f"HTTP {response.status_code}")
+    if response.status_code != HTTPStatus.OK:
+        # The status code is the contract: a 503 (or a 404 from a wrong path) is never healthy.
+        endpoint = (False, f"HTTP {response.status_code} from {url}")
         return HealthReport(report.service, {**report.checks, "endpoint": endpoint})
     return report
 
