@@ -15,6 +15,8 @@ pytest_plugins = ["tests.fakes.anthropic_server"]
 
 PG_ADMIN_URL = os.environ.get("TEST_PG_ADMIN_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 REDIS_BASE_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379")
+# Logical databases REDIS_DB_BASE + xdist worker index; override to run suites side by side.
+REDIS_DB_BASE = int(os.environ.get("TEST_REDIS_DB_BASE", "10"))
 
 
 def _xdist_index() -> int:
@@ -24,8 +26,8 @@ def _xdist_index() -> int:
 
 @pytest.fixture
 def redis_url() -> Iterator[str]:
-    """A Redis logical database of our own (10 + xdist worker), flushed before and after."""
-    url = f"{REDIS_BASE_URL}/{10 + _xdist_index()}"
+    """A Redis logical database of our own (base + xdist worker), flushed before and after."""
+    url = f"{REDIS_BASE_URL}/{REDIS_DB_BASE + _xdist_index()}"
     conn = redis.Redis.from_url(url)
     conn.flushdb()
     yield url

@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import psutil
 import pytest
 
 from shelfready_core.config import Settings
@@ -70,20 +71,32 @@ class Pipeline:
         return process
 
     def kill(self, process: subprocess.Popen[bytes], sig: int = signal.SIGKILL) -> None:
+        """Signal the pool and every descendant: RQ puts each work-horse in a process group
+        of its own, so signalling the pool's group alone would leave horses running."""
         try:
-            os.killpg(process.pid, sig)
-        except ProcessLookupError:
-            pass
+            tree = [process.pid] + [c.pid for c in psutil.Process(process.pid).children(recursive=True)]
+        except psutil.NoSuchProcess:
+            tree = [process.pid]
+        for pid in tree:
+            try:
+                os.kill(pid, sig)
+            except ProcessLookupError:
+                pass
         process.wait(timeout=30)
 
     def stop_all(self) -> None:
-        for process in self.workers:
-            if process.poll() is None:
-                try:
-                    os.killpg(process.pid, signal.SIGTERM)
-                    process.wait(timeout=15)
-                except (ProcessLookupError, subprocess.TimeoutExpired):
-                    self.kill(process)
+        """SIGTERM every pool at once (warm shutdown), then wait; SIGKILL what lingers."""
+        running = [p for p in self.workers if p.poll() is None]
+        for process in running:
+            try:
+                os.killpg(process.pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+        for process in running:
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.kill(process)
 
     def wait_for(
         self, workflow_id: str, predicate: Callable[[dict], bool], timeout: float = 120

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 from pathlib import Path
@@ -51,8 +52,10 @@ def test_failed_step_can_be_retried_from_where_it_failed(
     # FAILED only after the retries: 4 attempts were started.
     assert [e["kind"] for e in failed["events"]].count("retrying") == 3
 
-    queues = pipeline.cli("queues").stdout
-    assert "listing-generation" in queues
+    queues = {row["name"]: row for row in json.loads(pipeline.cli("queues", "--json").stdout)}
+    assert queues["listing-generation"]["failed"] == 1
+    assert queues["listing-generation"]["workers"] == 3
+    assert queues["image-recognition"]["failed"] == 0
 
     pipeline.start_worker("imagegen")
     assert "listing" in pipeline.cli("retry", workflow_id).stdout

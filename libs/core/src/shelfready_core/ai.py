@@ -30,8 +30,6 @@ class Recognizer(Protocol):
 
 
 class ListingWriter(Protocol):
-    def write(
-        self, product: ProductAnalysis, request: ListingRequest
-    ) -> StageResult[ListingDraft]:
+    def write(self, product: ProductAnalysis, request: ListingRequest) -> StageResult[ListingDraft]:
         """Write marketplace copy for the product."""
         ...

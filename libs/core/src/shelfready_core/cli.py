@@ -206,29 +206,24 @@ def status(
 
 
 @app.command()
-def queues() -> None:
+def queues(
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON instead of a table")] = False,
+) -> None:
     """Per queue: waiting, running, failed, deferred and scheduled jobs; and the workers."""
+    from dataclasses import asdict
+
     from shelfready_core.queue_stats import queue_stats
     from shelfready_core.redis_conn import get_redis
 
     settings = _settings()
     stats = queue_stats(get_redis(settings))
+    if as_json:
+        out.print_json(json.dumps([asdict(row) for row in stats]))
+        return
     table = Table("queue", "waiting", "running", "failed", "deferred", "scheduled", "workers")
     for row in stats:
-        table.add_row(
-            row.name,
-            *(
-                str(v)
-                for v in (
-                    row.waiting,
-                    row.running,
-                    row.failed,
-                    row.deferred,
-                    row.scheduled,
-                    row.workers,
-                )
-            ),
-        )
+        counts = (row.waiting, row.running, row.failed, row.deferred, row.scheduled, row.workers)
+        table.add_row(row.name, *(str(value) for value in counts))
     out.print(table)
 
 

@@ -19,7 +19,9 @@ class ProductAnalysis(BaseModel):
 
     product_type: str = Field(description="Generic product type, e.g. 'water bottle'")
     product_name: str = Field(description="Short descriptive product name")
-    category: str = Field(description="Marketplace category path, e.g. 'Sports & Outdoors > Bottles'")
+    category: str = Field(
+        description="Marketplace category path, e.g. 'Sports & Outdoors > Bottles'"
+    )
     materials: list[str] = Field(default_factory=list)
     colors: list[str] = Field(default_factory=list)
     functional_cues: list[str] = Field(

@@ -61,14 +61,15 @@ def render_image_set(ctx: StageContext) -> str:
     ctx.set_progress(PROGRESS_RENDERING)
     photo = load_photo(ctx.storage.get(original_key))
     bbox = _scaled_box(analysis.bounding_box, photo.width / full_width)
-    images = build_image_set(
-        photo,
-        bbox=bbox,
-        product=analysis,
-        listing=draft,
-        request=request,
-        provider=provider_from_settings(ctx.settings),
-    )
+    # The provider shares the circuit breaker of every worker through Redis.
+    provider = provider_from_settings(ctx.settings, redis_conn=ctx.redis)
+    try:
+        images = build_image_set(
+            photo, bbox=bbox, product=analysis, listing=draft, request=request, provider=provider
+        )
+    finally:
+        if provider is not None:
+            provider.close()
     del photo
     stored = [_store(ctx, version, image) for image in images]
 
