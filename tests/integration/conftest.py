@@ -14,6 +14,8 @@ from pathlib import Path
 
 import psutil
 import pytest
+import redis
+from rq import Worker
 
 from shelfready_core.config import Settings
 from shelfready_core.db import session_scope
@@ -35,7 +37,9 @@ class Pipeline:
     workers: list[subprocess.Popen[bytes]] = field(default_factory=list)
     logs: list[Path] = field(default_factory=list)
 
-    def cli(self, *args: str, check: bool = True, timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    def cli(
+        self, *args: str, check: bool = True, timeout: float = 120
+    ) -> subprocess.CompletedProcess[str]:
         result = subprocess.run(
             [SHELFREADY, *args], env=self.env, capture_output=True, text=True, timeout=timeout
         )
@@ -74,7 +78,9 @@ class Pipeline:
         """Signal the pool and every descendant: RQ puts each work-horse in a process group
         of its own, so signalling the pool's group alone would leave horses running."""
         try:
-            tree = [process.pid] + [c.pid for c in psutil.Process(process.pid).children(recursive=True)]
+            tree = [process.pid] + [
+                c.pid for c in psutil.Process(process.pid).children(recursive=True)
+            ]
         except psutil.NoSuchProcess:
             tree = [process.pid]
         for pid in tree:
@@ -107,11 +113,24 @@ class Pipeline:
             if predicate(data):
                 return data
             if time.monotonic() > deadline:
-                raise AssertionError(f"timed out; last state: {json.dumps(data)[:3000]}\n{self.log_tail()}")
+                raise AssertionError(
+                    f"timed out; last state: {json.dumps(data)[:3000]}\n{self.log_tail()}"
+                )
             time.sleep(0.3)
 
+    def wait_for_workers(self, count: int, timeout: float = 60) -> None:
+        """Block until `count` RQ workers have registered (pools take seconds to boot)."""
+        connection = redis.Redis.from_url(self.env["REDIS_URL"])
+        deadline = time.monotonic() + timeout
+        while Worker.count(connection=connection) < count:
+            assert time.monotonic() < deadline, self.log_tail()
+            time.sleep(0.2)
+        connection.close()
+
     def log_tail(self) -> str:
-        return "\n".join(f"--- {p.name}\n{p.read_text(errors='replace')[-3000:]}" for p in self.logs)
+        return "\n".join(
+            f"--- {p.name}\n{p.read_text(errors='replace')[-3000:]}" for p in self.logs
+        )
 
 
 def terminal(data: dict) -> bool:
@@ -126,7 +145,9 @@ def claude_server() -> Iterator[FakeAnthropicServer]:
 
 
 @pytest.fixture
-def pipeline(pg_url: str, redis_url: str, tmp_path: Path, claude_server: FakeAnthropicServer) -> Iterator[Pipeline]:
+def pipeline(
+    pg_url: str, redis_url: str, tmp_path: Path, claude_server: FakeAnthropicServer
+) -> Iterator[Pipeline]:
     storage_dir = tmp_path / "storage"
     env = {
         "PATH": os.environ.get("PATH", ""),

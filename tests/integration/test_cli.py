@@ -12,10 +12,18 @@ from tests.integration.conftest import SAMPLES, SHELFREADY, Pipeline, terminal
 
 
 def test_startup_check_names_each_missing_variable(tmp_path: Path) -> None:
-    env = {"PATH": os.environ["PATH"], "HOME": str(tmp_path), "REDIS_URL": "redis://127.0.0.1:6379/15"}
+    env = {
+        "PATH": os.environ["PATH"],
+        "HOME": str(tmp_path),
+        "REDIS_URL": "redis://127.0.0.1:6379/15",
+    }
     result = subprocess.run(
         [SHELFREADY, "check", "--production", "--no-connect"],
-        env=env, capture_output=True, text=True, cwd=tmp_path, timeout=60,
+        env=env,
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=60,
     )
     assert result.returncode == 1
     assert "DATABASE_URL" in result.stdout and "ANTHROPIC_API_KEY" in result.stdout

@@ -19,8 +19,12 @@ def _border_is_white(path: Path) -> bool:
     with Image.open(path) as image:
         rgb = image.convert("RGB")
         width, height = rgb.size
-        band = [rgb.getpixel((x, y)) for x in range(0, width, 7) for y in (0, 1, height - 2, height - 1)]
-        band += [rgb.getpixel((x, y)) for y in range(0, height, 7) for x in (0, 1, width - 2, width - 1)]
+        band = [
+            rgb.getpixel((x, y)) for x in range(0, width, 7) for y in (0, 1, height - 2, height - 1)
+        ]
+        band += [
+            rgb.getpixel((x, y)) for y in range(0, height, 7) for x in (0, 1, width - 2, width - 1)
+        ]
     return all(pixel == (255, 255, 255) for pixel in band)
 
 
@@ -29,7 +33,14 @@ def test_several_workflows_complete_through_three_worker_services(pipeline: Pipe
         pipeline.start_worker(service)
     photos = sorted(SAMPLES.glob("*.jpg"))[:3]
     result = pipeline.cli(
-        "submit", *map(str, photos), "--brand", "Northwind", "--wait", "--timeout", "240", "--json",
+        "submit",
+        *map(str, photos),
+        "--brand",
+        "Northwind",
+        "--wait",
+        "--timeout",
+        "240",
+        "--json",
         timeout=300,
     )
     decoder, text, items = json.JSONDecoder(), result.stdout.strip(), []

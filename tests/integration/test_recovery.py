@@ -60,7 +60,10 @@ def test_retry_after_mid_stage_failure_and_redeliveries_keep_exactly_one_result(
     kinds = [event["kind"] for event in data["events"]]
     assert "retrying" in kinds and "failed" not in kinds
     assert _counts(pg_url, workflow_id) == {
-        "product": 1, "listing": 1, "image_set": 1, "listing_image": 5
+        "product": 1,
+        "listing": 1,
+        "image_set": 1,
+        "listing_image": 5,
     }
     files = _stored_files(pipeline.storage_dir, workflow_id)
 
@@ -76,7 +79,10 @@ def test_retry_after_mid_stage_failure_and_redeliveries_keep_exactly_one_result(
         again = pipeline.wait_for(workflow_id, lambda d: d["status"] == "COMPLETED", timeout=120)
         assert again["listing"]["title"]
         assert _counts(pg_url, workflow_id) == {
-            "product": 1, "listing": 1, "image_set": 1, "listing_image": 5
+            "product": 1,
+            "listing": 1,
+            "image_set": 1,
+            "listing_image": 5,
         }
         assert _stored_files(pipeline.storage_dir, workflow_id) == files
 

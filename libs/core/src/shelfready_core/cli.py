@@ -242,6 +242,31 @@ def retry(workflow_id: Annotated[str, typer.Argument()]) -> None:
 
 
 @app.command()
+def regenerate(
+    workflow_id: Annotated[str, typer.Argument()],
+    feedback: Annotated[str | None, typer.Option(help="What to change in the new version")] = None,
+    image: Annotated[
+        int | None, typer.Option(min=1, max=5, help="Only re-render this image (1-5)")
+    ] = None,
+) -> None:
+    """Make a new version of a workflow (with feedback), or re-render one of its images."""
+    from shelfready_core.producer import regenerate as new_version
+    from shelfready_core.producer import regenerate_image
+    from shelfready_core.redis_conn import get_redis
+
+    settings = _settings()
+    redis = get_redis(settings)
+    try:
+        if image is not None:
+            regenerate_image(settings, redis, workflow_id, image)
+            out.print(f"image {image} of {workflow_id} queued for regeneration")
+        else:
+            out.print(new_version(settings, redis, workflow_id, feedback=feedback))
+    except ShelfReadyError as exc:
+        raise _fail(str(exc)) from exc
+
+
+@app.command()
 def reconcile(
     stuck_after: Annotated[float, typer.Option(help="Seconds without change")] = 120,
 ) -> None:

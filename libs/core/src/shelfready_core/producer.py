@@ -20,7 +20,12 @@ from shelfready_core.config import Settings
 from shelfready_core.db import session_scope
 from shelfready_core.errors import InvalidInput, WorkflowNotFound
 from shelfready_core.models import Workflow, WorkflowStatus, WorkflowStep, utcnow
-from shelfready_core.queues import STEP_SERVICE, enqueue_stage, stage_job_id
+from shelfready_core.queues import (
+    STEP_SERVICE,
+    enqueue_image_regeneration,
+    enqueue_stage,
+    stage_job_id,
+)
 from shelfready_core.schemas import ListingRequest
 from shelfready_core.stage import event
 from shelfready_core.storage import Storage, workflow_key
@@ -125,3 +130,41 @@ def retry(settings: Settings, redis: Redis, workflow_id: str) -> str:
         session.add(event(workflow_id, service, "retry_requested", f"resuming at {step}"))
     enqueue_stage(redis, service, workflow_id, job_id=job_id)
     return service
+
+
+def regenerate(
+    settings: Settings, redis: Redis, workflow_id: str, *, feedback: str | None = None
+) -> str:
+    """A new version of a workflow's listing: same photo, the seller's feedback, parent linked."""
+    with session_scope(settings) as session:
+        parent = get_workflow(session, workflow_id)
+        request = ListingRequest.model_validate(parent.request or {})
+        if feedback:
+            request = request.model_copy(update={"feedback": feedback})
+        session.expunge(parent)
+    return create_workflow(
+        settings,
+        redis,
+        str(uuid.uuid4()),
+        parent.source,
+        parent.source_name,
+        request,
+        parent=parent,
+    )
+
+
+def regenerate_image(settings: Settings, redis: Redis, workflow_id: str, index: int) -> None:
+    """Re-render one image (1-5) of a COMPLETED workflow's set; the rest stay as they are."""
+    if not 1 <= index <= 5:
+        raise InvalidInput(f"image index {index} is out of range: images are numbered 1 to 5")
+    with session_scope(settings) as session:
+        workflow = get_workflow(session, workflow_id)
+        if workflow.status != WorkflowStatus.COMPLETED:
+            raise InvalidInput(
+                f"workflow {workflow_id} is {workflow.status}; images can be regenerated "
+                "once it has COMPLETED"
+            )
+        session.add(
+            event(workflow_id, "imagegen", "image_regeneration_requested", f"image {index}")
+        )
+    enqueue_image_regeneration(redis, workflow_id, index)

@@ -6,6 +6,7 @@ service's image installs only its own code, and a worker resolves only its own q
 
 from __future__ import annotations
 
+import contextlib
 import logging
 from datetime import timedelta
 
@@ -100,3 +101,23 @@ def enqueue_stage(
         job = queue.enqueue(func, workflow_id, **options)
     log.debug("enqueued %s for workflow %s as %s", service, workflow_id, job.id)
     return job
+
+
+def enqueue_image_regeneration(connection: Redis, workflow_id: str, index: int) -> Job:
+    """Regenerate one image of a finished set (same queue and limits as the image stage)."""
+    policy = defaults.QUEUE_POLICIES["imagegen"]
+    job_id = f"imagegen-{workflow_id}-image{index}"
+    with contextlib.suppress(NoSuchJobError):  # a finished earlier request: start afresh
+        Job.fetch(job_id, connection=connection).delete()
+    return queue_for("imagegen", connection).enqueue(
+        "shelfready_imagegen.job.run_single",
+        workflow_id,
+        index,
+        job_id=job_id,
+        job_timeout=policy.timeout_seconds,
+        result_ttl=defaults.RESULT_TTL_SECONDS,
+        failure_ttl=defaults.FAILED_TTL_SECONDS,
+        retry=Retry(max=policy.max_retries, interval=list(policy.retry_intervals)),
+        description=f"regenerate image {index} of workflow {workflow_id}",
+        meta={"service": "imagegen", "workflow_id": workflow_id},
+    )

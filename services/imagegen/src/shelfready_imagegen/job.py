@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 
 from sqlmodel import Session, select
 
+from shelfready_core.config import get_settings
 from shelfready_core.errors import InvalidInput
 from shelfready_core.models import (
     ImageSet,
@@ -15,9 +17,10 @@ from shelfready_core.models import (
     Product,
     utcnow,
 )
+from shelfready_core.redis_conn import get_redis
 from shelfready_core.schemas import BoundingBox, ListingDraft, ListingRequest, ProductAnalysis
-from shelfready_core.stage import StageContext, run_stage
-from shelfready_core.storage import workflow_key
+from shelfready_core.stage import StageContext, event, run_stage
+from shelfready_core.storage import get_storage, workflow_key
 from shelfready_imagegen.image_api import provider_from_settings
 from shelfready_imagegen.imageset import RenderedImage, build_image_set
 from shelfready_imagegen.photo import load_photo
@@ -32,11 +35,45 @@ def run(workflow_id: str) -> str:
     return run_stage("imagegen", workflow_id, render_image_set)
 
 
+def run_single(workflow_id: str, index: int) -> str:
+    """RQ entry point: regenerate one image of a finished workflow's set, by index (1-5)."""
+    settings = get_settings()
+    ctx = StageContext(
+        "imagegen", workflow_id, settings, get_redis(settings), get_storage(settings)
+    )
+    images, version = _render(ctx, only_index=index)
+    stored = [_store(ctx, version, image) for image in images]
+    with ctx.session() as session:
+        status = _save(session, workflow_id, stored)
+        session.add(event(workflow_id, "imagegen", "image_regenerated", f"image {index}: {status}"))
+    return f"image {index} regenerated; set {status}"
+
+
 def render_image_set(ctx: StageContext) -> str:
+    ctx.set_progress(PROGRESS_RENDERING)
+    images, version = _render(ctx)
+    stored = [_store(ctx, version, image) for image in images]
+    with ctx.session() as session:
+        status = _save(session, ctx.workflow_id, stored)
+        ctx.complete(session, f"image set {status}")
+    failed = sum(1 for image, _ in stored if image.error)
+    log.info("[imagegen] image set %s for %s (%d failed)", status, ctx.workflow_id, failed)
+    return f"image set {status}"
+
+
+@dataclass
+class _Inputs:
+    version: int
+    request: ListingRequest
+    product: ProductAnalysis
+    listing: ListingDraft
+    original_key: str
+    full_width: int
+
+
+def _load_inputs(ctx: StageContext) -> _Inputs:
     with ctx.session() as session:
         workflow = ctx.workflow(session)
-        version = workflow.version
-        request = ListingRequest.model_validate(workflow.request or {})
         product = session.exec(
             select(Product).where(Product.workflow_id == ctx.workflow_id)
         ).first()
@@ -47,38 +84,43 @@ def render_image_set(ctx: StageContext) -> str:
             raise InvalidInput(
                 "the product or listing record is missing: earlier stages must run first"
             )
-        analysis = ProductAnalysis.model_validate(product.attributes)
-        draft = ListingDraft(
-            title=listing.title,
-            bullet_points=listing.bullet_points or [],
-            description=listing.description,
-            keywords=listing.keywords or [],
-            search_terms=listing.search_terms,
-            image_prompts=listing.image_prompts or [],
+        return _Inputs(
+            version=workflow.version,
+            request=ListingRequest.model_validate(workflow.request or {}),
+            product=ProductAnalysis.model_validate(product.attributes),
+            listing=ListingDraft(
+                title=listing.title,
+                bullet_points=listing.bullet_points or [],
+                description=listing.description,
+                keywords=listing.keywords or [],
+                search_terms=listing.search_terms,
+                image_prompts=listing.image_prompts or [],
+            ),
+            original_key=product.original_key,
+            full_width=product.width,
         )
-        original_key, full_width = product.original_key, product.width
 
-    ctx.set_progress(PROGRESS_RENDERING)
-    photo = load_photo(ctx.storage.get(original_key))
-    bbox = _scaled_box(analysis.bounding_box, photo.width / full_width)
+
+def _render(ctx: StageContext, only_index: int | None = None) -> tuple[list[RenderedImage], int]:
+    inputs = _load_inputs(ctx)
+    photo = load_photo(ctx.storage.get(inputs.original_key))
+    bbox = _scaled_box(inputs.product.bounding_box, photo.width / inputs.full_width)
     # The provider shares the circuit breaker of every worker through Redis.
     provider = provider_from_settings(ctx.settings, redis_conn=ctx.redis)
     try:
         images = build_image_set(
-            photo, bbox=bbox, product=analysis, listing=draft, request=request, provider=provider
+            photo,
+            bbox=bbox,
+            product=inputs.product,
+            listing=inputs.listing,
+            request=inputs.request,
+            provider=provider,
+            only_index=only_index,
         )
     finally:
         if provider is not None:
             provider.close()
-    del photo
-    stored = [_store(ctx, version, image) for image in images]
-
-    with ctx.session() as session:
-        status = _save(session, ctx.workflow_id, stored)
-        ctx.complete(session, f"image set {status}")
-    failed = sum(1 for image, _ in stored if image.error)
-    log.info("[imagegen] image set %s for %s (%d failed)", status, ctx.workflow_id, failed)
-    return f"image set {status}"
+    return images, inputs.version
 
 
 def _scaled_box(box: BoundingBox | None, scale: float) -> BoundingBox | None:
