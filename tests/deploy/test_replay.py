@@ -15,6 +15,7 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import shlex
 import shutil
 import signal
 import socket
@@ -23,6 +24,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any, BinaryIO
 
 import httpx
 import psutil
@@ -30,6 +32,7 @@ import pytest
 import redis
 from docker.utils.build import PatternMatcher
 from rq import Worker
+from rq.worker import BaseWorker
 
 from shelfready_core import defaults
 from tests.deploy.test_dockerfiles import IMAGE_VENV, IMAGES, ROOT, DockerImage
@@ -108,7 +111,7 @@ def clean_environment() -> dict[str, str]:
     # PYTHONDONTWRITEBYTECODE too: the images ship bytecode, and without it every process
     # started here would compile the whole SDK stack again.
     drop = {"VIRTUAL_ENV", "UV_PROJECT_ENVIRONMENT", "PYTHONPATH", "PYTHONHOME", "PORT"}
-    drop |= {"PYTHONDONTWRITEBYTECODE"}
+    drop.add("PYTHONDONTWRITEBYTECODE")
     return {key: value for key, value in os.environ.items() if key not in drop}
 
 
@@ -127,7 +130,7 @@ class ReplayedImage:
         return env
 
     def run(
-        self, argv: list[str], env: dict[str, str], cwd: Path, **kwargs
+        self, argv: list[str], env: dict[str, str], cwd: Path, **kwargs: Any
     ) -> subprocess.CompletedProcess[str]:
         return subprocess.run(
             self.resolve(argv, env), env=env, cwd=cwd, capture_output=True, text=True, **kwargs
@@ -198,7 +201,7 @@ def pre_deploy(replay: ReplayedImage, env: dict[str, str], cwd: Path) -> None:
     """The Railway pre-deploy command of this image's service (the migration)."""
     config = json.loads((ROOT / "infra" / "railway" / f"{replay.image.name}.json").read_text())
     for command in config["deploy"]["preDeployCommand"]:
-        result = replay.run(command.split(), env, cwd, timeout=120)
+        result = replay.run(shlex.split(command), env, cwd, timeout=120)
         assert result.returncode == 0, f"{command} failed:\n{result.stderr[-4000:]}"
 
 
@@ -208,9 +211,11 @@ def start_cmd(
 ) -> Iterator[Callable[[ReplayedImage, dict[str, str]], subprocess.Popen[bytes]]]:
     """Start an image's CMD; whatever is still running at the end is killed with its group."""
     started: list[subprocess.Popen[bytes]] = []
+    logs: list[BinaryIO] = []
 
     def start(replay: ReplayedImage, env: dict[str, str]) -> subprocess.Popen[bytes]:
         log = (tmp_path / f"{replay.image.name}.log").open("wb")
+        logs.append(log)
         process = subprocess.Popen(
             replay.resolve(replay.image.cmd, env),
             env=env,
@@ -227,6 +232,8 @@ def start_cmd(
         if process.poll() is None:
             os.killpg(process.pid, signal.SIGKILL)
             process.wait(timeout=30)
+    for log in logs:
+        log.close()
 
 
 def wait_until(
@@ -242,7 +249,7 @@ def wait_until(
     pytest.fail(f"{what} (exit code {process.poll()}); worker log:\n{log.read_text()[-4000:]}")
 
 
-def pool_workers(connection: redis.Redis, pool: subprocess.Popen[bytes]) -> list[Worker]:
+def pool_workers(connection: redis.Redis, pool: subprocess.Popen[bytes]) -> list[BaseWorker]:
     """The RQ workers this pool process started (another test run may share the Redis db)."""
     try:
         children = {child.pid for child in psutil.Process(pool.pid).children(recursive=True)}
@@ -258,17 +265,21 @@ def test_image_holds_its_own_services_only(
     replay = replayed(name)
     probe = (
         "import importlib.util, json, sys; "
-        "print(json.dumps({m: importlib.util.find_spec(m) is not None for m in sys.argv[1:]}))"
+        "specs = {m: importlib.util.find_spec(m) for m in sys.argv[1:]}; "
+        "print(json.dumps({m: s.origin if s else None for m, s in specs.items()}))"
     )
-    modules = [f"shelfready_{s}" for s in defaults.SERVICES] + ["fakeredis", "pytest", "moto"]
-    result = replay.run(["python", "-c", probe, *modules], replay.env, tmp_path, check=True)
-    found = json.loads(result.stdout)
-    expected = {f"shelfready_{s}": s in replay.image.services for s in defaults.SERVICES}
+    modules = [f"shelfready_{s}" for s in ("core", *defaults.SERVICES)]
     # Neither the demo's in-process Redis nor any dev tool ships in a worker image.
-    expected |= {"fakeredis": False, "pytest": False, "moto": False}
-    assert found == expected
-    # Installed as wheels: the image has no source tree to point back to.
-    assert not list(replay.venv.glob("lib/python*/site-packages/*.pth"))
+    absent = ["fakeredis", "pytest", "moto"]
+    result = replay.run(
+        ["python", "-c", probe, *modules, *absent], replay.env, tmp_path, check=True
+    )
+    origins = json.loads(result.stdout)
+    installed = {m for m in modules if origins[m] is not None}
+    assert installed == {"shelfready_core", *(f"shelfready_{s}" for s in replay.image.services)}
+    # Installed as wheels inside the venv: nothing points back to a source tree.
+    assert all(origins[m].startswith(str(replay.venv)) for m in installed), origins
+    assert all(origins[m] is None for m in absent), origins
 
 
 @pytest.mark.parametrize("name", IMAGES)
@@ -345,22 +356,9 @@ def private_redis(tmp_path: Path) -> Iterator[tuple[str, subprocess.Popen[bytes]
     if server_binary is None:
         pytest.fail("redis-server is not installed (the test suite needs Redis anyway)")
     port = free_port()
+    options = f"--port {port} --bind 127.0.0.1 --appendonly no --daemonize no --dir {tmp_path}"
     server = subprocess.Popen(
-        [
-            server_binary,
-            "--port",
-            str(port),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-            "--daemonize",
-            "no",
-            "--dir",
-            str(tmp_path),
-        ],
+        [server_binary, *options.split(), "--save", ""],
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
