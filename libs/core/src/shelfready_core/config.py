@@ -65,6 +65,8 @@ class Settings(BaseSettings):
     # drainingSeconds so the job is requeued before the container is killed.
     drain_seconds: int | None = Field(None, alias="SHELFREADY_DRAIN_SECONDS", ge=1)
     sqlite_path: Path = Field(Path("data/shelfready.db"), alias="SHELFREADY_SQLITE_PATH")
+    # HTTP API: when set, every /api route requires `Authorization: Bearer <token>`.
+    api_token: SecretStr | None = Field(None, alias="SHELFREADY_API_TOKEN")
     log_level: str = Field("INFO", alias="LOG_LEVEL")
     log_format: Literal["text", "json"] = Field("text", alias="LOG_FORMAT")
 

@@ -164,6 +164,11 @@ ENV_VARS: tuple[EnvVar, ...] = (
         "seconds a stopping worker may finish its job before requeueing it (default: job limit)",
     ),
     EnvVar(
+        "SHELFREADY_API_TOKEN",
+        "bearer token the HTTP API requires on /api routes (unset: no authentication)",
+        secret=True,
+    ),
+    EnvVar(
         "LOG_LEVEL", "logging threshold: DEBUG, INFO, WARNING, ERROR or CRITICAL", check=_log_level
     ),
     EnvVar("LOG_FORMAT", "log output: text for people, json for log collectors"),
