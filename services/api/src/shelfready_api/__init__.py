@@ -1,0 +1,1 @@
+"""ShelfReady HTTP API: start workflows from a photo and read their state."""

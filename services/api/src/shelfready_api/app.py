@@ -1,0 +1,86 @@
+"""The FastAPI application: `create_app(settings)` for tests and embedding, `app` for uvicorn."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+import redis
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse
+from sqlalchemy.exc import OperationalError
+
+from shelfready_api import health, workflows
+from shelfready_api.body_limit import BodySizeLimit, BodyTooLarge, too_large_response
+from shelfready_api.deps import ApiState
+from shelfready_core import defaults
+from shelfready_core.config import Settings, get_settings
+from shelfready_core.storage import StorageError
+
+log = logging.getLogger(__name__)
+
+# Room for the form fields and multipart framing around a photo of the largest allowed size.
+FORM_OVERHEAD_BYTES = 1024 * 1024
+MAX_REQUEST_BYTES = defaults.MAX_DOWNLOAD_BYTES + FORM_OVERHEAD_BYTES
+
+DESCRIPTION = """Start ShelfReady workflows (photo -> recognition -> listing -> image set) and
+read their state. When the server has `SHELFREADY_API_TOKEN` set, every `/api` route needs
+`Authorization: Bearer <token>`."""
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """The API. Without `settings`, they are read from the environment at start-up."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        state = ApiState.open(settings or get_settings())
+        app.state.api = state
+        log.info("API ready (storage: %s)", state.storage.description)
+        try:
+            yield
+        finally:
+            state.close()
+
+    app = FastAPI(
+        title="ShelfReady API",
+        version="0.1.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+    )
+    app.add_middleware(BodySizeLimit, max_bytes=MAX_REQUEST_BYTES)
+    app.include_router(workflows.router)
+    app.include_router(health.router)
+    _add_error_handlers(app)
+    return app
+
+
+def _unavailable(what: str) -> JSONResponse:
+    return JSONResponse({"detail": f"{what} is unavailable; try again shortly"}, status_code=503)
+
+
+def _add_error_handlers(app: FastAPI) -> None:
+    """A dependency that is down is a 503 naming it, not a bare 500 (details go to the log)."""
+
+    @app.exception_handler(BodyTooLarge)
+    async def body_too_large(_: Request, exc: BodyTooLarge) -> JSONResponse:
+        return too_large_response(exc.limit)
+
+    @app.exception_handler(redis.ConnectionError)
+    @app.exception_handler(redis.TimeoutError)
+    async def redis_down(request: Request, exc: redis.RedisError) -> JSONResponse:
+        log.error("Redis failed during %s %s: %s", request.method, request.url.path, exc)
+        return _unavailable("the job queue (Redis)")
+
+    @app.exception_handler(OperationalError)
+    async def database_down(request: Request, exc: OperationalError) -> JSONResponse:
+        log.error("database failed during %s %s: %s", request.method, request.url.path, exc.orig)
+        return _unavailable("the database")
+
+    @app.exception_handler(StorageError)
+    async def storage_down(request: Request, exc: StorageError) -> JSONResponse:
+        log.error("storage failed during %s %s: %s", request.method, request.url.path, exc)
+        return _unavailable("image storage")
+
+
+app = create_app()

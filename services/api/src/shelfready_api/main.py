@@ -1,0 +1,26 @@
+"""`shelfready-api`: serve the API with uvicorn on $PORT (default 8000), every interface."""
+
+from __future__ import annotations
+
+import logging
+
+import uvicorn
+
+from shelfready_api.app import create_app
+from shelfready_core.config import get_settings
+from shelfready_core.health import port_from_env
+from shelfready_core.logs import configure_logging
+
+log = logging.getLogger(__name__)
+
+DEFAULT_PORT = 8000
+HOST = "0.0.0.0"  # a container's port must listen on every interface
+
+
+def run() -> None:  # pragma: no cover - console-script shim, exercised by hand
+    settings = get_settings()
+    configure_logging(settings)
+    port = port_from_env() or DEFAULT_PORT
+    log.info("serving the ShelfReady API on %s:%s", HOST, port)
+    # log_config=None: uvicorn's loggers go through the handler configured above (text/JSON).
+    uvicorn.run(create_app(settings), host=HOST, port=port, log_config=None)

@@ -1,0 +1,139 @@
+"""The API's request and response bodies: typed, validated, and shown in the OpenAPI docs."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, Json
+from pydantic.alias_generators import to_camel
+
+from shelfready_core.models import WorkflowStatus, WorkflowStep
+from shelfready_core.schemas import ListingRequest
+
+MAX_URL_CHARS = 2048
+
+
+def _require_http_url(value: str) -> str:
+    # Kept as the seller sent it (no normalisation), so signed URLs stay valid.
+    parts = urlsplit(value.strip())
+    if parts.scheme not in ("http", "https"):
+        shown = f"{parts.scheme!r}" if parts.scheme else "none"
+        raise ValueError(f"image URL must start with http:// or https:// (scheme: {shown})")
+    if not parts.hostname:
+        raise ValueError("image URL has no host")
+    return value.strip()
+
+
+HttpUrlText = Annotated[
+    str,
+    Field(max_length=MAX_URL_CHARS, examples=["https://example.com/photos/mug.jpg"]),
+    AfterValidator(_require_http_url),
+]
+
+
+class WorkflowCreate(ListingRequest):
+    """JSON body of `POST /api/workflows`: a photo URL plus what the seller asked for."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    image_url: HttpUrlText
+
+    def listing_request(self) -> ListingRequest:
+        return to_listing_request(self, exclude={"image_url"})
+
+
+class UploadFields(ListingRequest):
+    """Form fields sent with a multipart upload (the `file` part holds the photo).
+
+    `features` and `emphasis` repeat (one form field per item); `specifications` is a JSON
+    object, because a form cannot nest.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    specifications: Json[dict[str, str]] = Field(  # type: ignore[assignment]
+        default_factory=dict, examples=['{"Capacity": "350 ml"}']
+    )
+
+    def listing_request(self) -> ListingRequest:
+        return to_listing_request(self)
+
+
+def to_listing_request(model: BaseModel, exclude: set[str] | None = None) -> ListingRequest:
+    request = ListingRequest.model_validate(model.model_dump(exclude=exclude))
+    # Markets are country codes; the CLI upper-cases them too.
+    return request.model_copy(update={"market": request.market.upper()})
+
+
+class WorkflowAccepted(BaseModel):
+    """A workflow was created and its first stage enqueued."""
+
+    workflow_id: str
+    status: Literal["PENDING"] = WorkflowStatus.PENDING.value
+    status_url: str = Field(description="Where to read the workflow's state (GET)")
+
+
+class RetryAccepted(BaseModel):
+    """A FAILED workflow was resumed at the step that failed."""
+
+    workflow_id: str
+    status: Literal["PROCESSING"] = WorkflowStatus.PROCESSING.value
+    resumed_service: str = Field(description="The stage queue the workflow was put back on")
+    status_url: str
+
+
+class WorkflowState(BaseModel):
+    """The workflow as `shelfready status --json` prints it (extra keys pass through)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    id: str
+    status: WorkflowStatus
+    current_step: str = Field(examples=[WorkflowStep.IMAGE_RECOGNITION])
+    progress: int
+    version: int
+    parent_id: str | None
+    source_name: str | None
+    request: dict[str, Any] | None
+    error: str | None
+    failed_step: str | None
+    created_at: str
+    updated_at: str
+    completed_at: str | None
+    product: dict[str, Any] | None
+    listing: dict[str, Any] | None
+    images: dict[str, Any] | None
+    usage: dict[str, Any]
+    events: list[dict[str, Any]] | None = None
+
+
+class _CamelCase(BaseModel):
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True)
+
+
+class LegacyStartRequest(_CamelCase):
+    """The old `POST /api/workflows/start` body (camelCase)."""
+
+    image_url: HttpUrlText
+    category: str | None = None
+    brand: str | None = None
+
+
+class LegacyStartResponse(_CamelCase):
+    workflow_id: str
+    status: Literal["queued"] = "queued"
+
+
+class ErrorDetail(BaseModel):
+    detail: str
+
+
+class HealthCheck(BaseModel):
+    ok: bool
+    detail: str
+
+
+class HealthStatus(BaseModel):
+    ok: bool
+    checks: dict[str, HealthCheck]
