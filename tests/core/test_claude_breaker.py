@@ -109,7 +109,7 @@ def _client(server: FakeAnthropicServer, breaker: CircuitBreaker) -> ClaudeClien
     return ClaudeClient(
         server.settings(),
         stage="test",
-        model="claude-sonnet-4-5",
+        model="claude-sonnet-5-5",
         timeout=5,
         max_retries=0,
         breaker=breaker,

@@ -46,7 +46,7 @@ def make_client(server: FakeAnthropicServer) -> Callable[..., ClaudeClient]:
         return ClaudeClient(
             server.settings(**settings),
             stage="test",
-            model="claude-sonnet-4-5",
+            model="claude-sonnet-5-5",
             timeout=timeout,
             max_retries=max_retries,
             breaker=LocalCircuitBreaker("test"),
@@ -61,7 +61,7 @@ def test_valid_answer_returns_the_model_and_one_usage_entry(server, make_client)
     assert result.value == Verdict(label="OK", score=7)
     assert result.notes["repaired"] is False
     [call] = result.usage
-    assert call.stage == "test" and call.model == "claude-sonnet-4-5"
+    assert call.stage == "test" and call.model == "claude-sonnet-5-5"
     assert call.request_id == "req_fake_0001"
     assert call.output_tokens > 0 and call.cost_usd > 0
     [request] = server.requests
@@ -221,7 +221,7 @@ def test_request_errors_are_not_retried_and_never_show_the_key(
 def test_missing_api_key_is_reported_when_the_client_is_first_used(server, monkeypatch):
     monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
     client = ClaudeClient(
-        server.settings(anthropic_api_key=None), stage="test", model="claude-sonnet-4-5", timeout=5
+        server.settings(anthropic_api_key=None), stage="test", model="claude-sonnet-5-5", timeout=5
     )
     with pytest.raises(ClaudeNotConfigured, match="ANTHROPIC_API_KEY is not set"):
         client.structured(system=SYSTEM, messages=MESSAGES, output=Verdict)
@@ -257,7 +257,7 @@ def test_an_unreachable_api_is_a_transient_error(server):
     client = ClaudeClient(
         server.settings(anthropic_base_url="http://127.0.0.1:9"),  # discard port: refused
         stage="test",
-        model="claude-sonnet-4-5",
+        model="claude-sonnet-5-5",
         timeout=2,
         max_retries=0,
         breaker=LocalCircuitBreaker("test"),
