@@ -5,9 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from shelfready_core.dburl import DatabaseUrlError, describe, parse_database_url
 from sqlalchemy import create_engine, text
 from sqlalchemy.pool import NullPool
+
+from shelfready_core.dburl import DatabaseUrlError, describe, parse_database_url
 
 SUPABASE_POOLER = (
     "postgresql://postgres.abcd:p%40ss@aws-0-eu-central-1.pooler.supabase.com:6543/postgres"

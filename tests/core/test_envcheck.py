@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from pydantic import SecretStr
+
 from shelfready_core.config import Settings
 from shelfready_core.envcheck import ENV_VARS, check_environment, mask_url, settings_env_names
 

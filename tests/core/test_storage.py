@@ -14,6 +14,7 @@ import boto3
 import pytest
 from moto.server import ThreadedMotoServer
 from pydantic import SecretStr
+
 from shelfready_core.config import Settings
 from shelfready_core.storage import (
     LocalStorage,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -84,20 +85,16 @@ class Pipeline:
         except psutil.NoSuchProcess:
             tree = [process.pid]
         for pid in tree:
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.kill(pid, sig)
-            except ProcessLookupError:
-                pass
         process.wait(timeout=30)
 
     def stop_all(self) -> None:
         """SIGTERM every pool at once (warm shutdown), then wait; SIGKILL what lingers."""
         running = [p for p in self.workers if p.poll() is None]
         for process in running:
-            try:
+            with contextlib.suppress(ProcessLookupError):
                 os.killpg(process.pid, signal.SIGTERM)
-            except ProcessLookupError:
-                pass
         for process in running:
             try:
                 process.wait(timeout=15)

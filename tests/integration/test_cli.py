@@ -47,7 +47,7 @@ def test_check_passes_and_masks_the_password(pipeline: Pipeline) -> None:
 def test_failed_step_can_be_retried_from_where_it_failed(
     pipeline: Pipeline, claude_server: FakeAnthropicServer
 ) -> None:
-    # Recognition succeeds; listing fails on every attempt (4 attempts; a 400 is not retried by the SDK).
+    # Recognition succeeds; listing fails on all 4 attempts (the SDK does not retry a 400).
     pipeline.start_worker("recognition")
     workflow_id = pipeline.cli("submit", str(sorted(SAMPLES.glob("*.jpg"))[0])).stdout.strip()
     pipeline.wait_for(workflow_id, lambda d: d["current_step"] == "LISTING_GENERATION")

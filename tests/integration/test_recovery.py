@@ -1,4 +1,4 @@
-"""Failures in the middle: retries, re-deliveries and killed workers never duplicate or lose work."""
+"""Failures mid-way: retries, re-deliveries and killed workers never duplicate or lose work."""
 
 from __future__ import annotations
 

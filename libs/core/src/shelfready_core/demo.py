@@ -128,10 +128,8 @@ def _markdown(data: dict, images: list) -> str:  # type: ignore[type-arg]
     lines += [f"Status: {data['status']}" + (f" ({data['error']})" if data["error"] else ""), ""]
     if listing:
         quality = listing["quality"]
-        lines += [
-            f"Quality score: {quality['score']} ({'approved' if quality['approved'] else 'review'})",
-            "",
-        ]
+        verdict = "approved" if quality["approved"] else "needs review"
+        lines += [f"Quality score: {quality['score']} ({verdict})", ""]
         lines += ["## Bullet points", ""] + [f"- {b}" for b in listing["bullet_points"]] + [""]
         lines += ["## Description", "", listing["description"], ""]
         lines += [

@@ -183,7 +183,7 @@ def _attempt_text(job: Job | None) -> str:
 
 
 def _defer(ctx: StageContext, exc: ServiceUnavailable) -> str:
-    """Re-schedule this stage for when the service is expected back; the workflow stays PROCESSING."""
+    """Re-schedule this stage for when the service should be back; the workflow stays PROCESSING."""
     delay = max(1.0, exc.retry_after_seconds)
     job_id = stage_job_id(ctx.service, ctx.workflow_id, f"-d{int(time.time() * 1000)}")
     with ctx.session() as session:
