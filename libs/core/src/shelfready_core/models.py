@@ -9,11 +9,11 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 from enum import StrEnum
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import JSON, Column, DateTime, Index, UniqueConstraint
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlmodel import Field, SQLModel
+from sqlmodel import Field, Session, SQLModel, select
 
 # JSONB on Postgres (indexable, compact), plain JSON on SQLite for the demo.
 JSONType = JSON().with_variant(JSONB(), "postgresql")
@@ -188,3 +188,21 @@ class ApiUsage(SQLModel, table=True):
     request_id: str | None = Field(default=None, max_length=200)
     cost_usd: float = 0.0
     created_at: datetime = _timestamp()
+
+
+ResultT = TypeVar("ResultT", Product, Listing, ImageSet)
+
+
+def upsert_by_workflow(
+    session: Session, model: type[ResultT], workflow_id: str, fields: dict[str, Any]
+) -> ResultT:
+    """Update the workflow's one row of `model`, or insert it: a retry never duplicates it."""
+    row = session.exec(select(model).where(model.workflow_id == workflow_id)).first()
+    if row is None:
+        row = model(workflow_id=workflow_id, **fields)
+    else:
+        for name, value in fields.items():
+            setattr(row, name, value)
+        row.updated_at = utcnow()
+    session.add(row)
+    return row

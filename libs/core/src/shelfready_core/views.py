@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, func, select
 
 from shelfready_core.models import (
@@ -114,9 +115,10 @@ def _images(session: Session, image_set: ImageSet | None) -> dict[str, Any] | No
 
 
 def usage_json(session: Session, workflow: Workflow) -> dict[str, Any]:
-    rows = session.exec(
-        select(
-            ApiUsage.stage,
+    # Seven columns: beyond what sqlmodel's typed select() covers, so plain SQLAlchemy.
+    rows = session.execute(
+        sa_select(
+            col(ApiUsage.stage),
             func.count(),
             func.sum(ApiUsage.input_tokens),
             func.sum(ApiUsage.output_tokens),
@@ -124,8 +126,8 @@ def usage_json(session: Session, workflow: Workflow) -> dict[str, Any]:
             func.sum(ApiUsage.cache_write_tokens),
             func.sum(ApiUsage.cost_usd),
         )
-        .where(ApiUsage.workflow_id == workflow.id)
-        .group_by(ApiUsage.stage)
+        .where(col(ApiUsage.workflow_id) == workflow.id)
+        .group_by(col(ApiUsage.stage))
     ).all()
     stages = {
         stage: {

@@ -15,6 +15,7 @@ from shelfready_core.models import (
     Listing,
     ListingImage,
     Product,
+    upsert_by_workflow,
     utcnow,
 )
 from shelfready_core.redis_conn import get_redis
@@ -56,7 +57,7 @@ def render_image_set(ctx: StageContext) -> str:
     with ctx.session() as session:
         status = _save(session, ctx.workflow_id, stored)
         ctx.complete(session, f"image set {status}")
-    failed = sum(1 for image, _ in stored if image.error)
+    failed = sum(1 for item in stored if item.image.error)
     log.info("[imagegen] image set %s for %s (%d failed)", status, ctx.workflow_id, failed)
     return f"image set {status}"
 
@@ -134,42 +135,51 @@ def _scaled_box(box: BoundingBox | None, scale: float) -> BoundingBox | None:
     )
 
 
-def _store(
-    ctx: StageContext, version: int, image: RenderedImage
-) -> tuple[RenderedImage, dict[str, str | None]]:
+@dataclass
+class _Stored:
+    """Where one rendered image (and its thumbnail) went; all None when it failed."""
+
+    image: RenderedImage
+    key: str | None = None
+    url: str | None = None
+    thumbnail_key: str | None = None
+    thumbnail_url: str | None = None
+
+
+def _store(ctx: StageContext, version: int, image: RenderedImage) -> _Stored:
     """Write an image and its thumbnail under deterministic keys (a retry overwrites them)."""
-    refs: dict[str, str | None] = {"key": None, "url": None, "thumb_key": None, "thumb_url": None}
-    if image.data is not None:
-        name = f"{image.index}-{image.kind}"
-        refs["key"] = workflow_key(ctx.workflow_id, version, f"images/{name}.{image.extension}")
-        refs["url"] = ctx.storage.put(refs["key"], image.data, image.content_type)
-        if image.thumbnail is not None:
-            refs["thumb_key"] = workflow_key(ctx.workflow_id, version, f"thumbs/{name}.jpg")
-            refs["thumb_url"] = ctx.storage.put(refs["thumb_key"], image.thumbnail, "image/jpeg")
-    return image, refs
+    stored = _Stored(image)
+    if image.data is None:
+        return stored
+    name = f"{image.index}-{image.kind}"
+    key = workflow_key(ctx.workflow_id, version, f"images/{name}.{image.extension}")
+    stored.key, stored.url = key, ctx.storage.put(key, image.data, image.content_type)
+    if image.thumbnail is not None:
+        thumb_key = workflow_key(ctx.workflow_id, version, f"thumbs/{name}.jpg")
+        stored.thumbnail_key = thumb_key
+        stored.thumbnail_url = ctx.storage.put(thumb_key, image.thumbnail, "image/jpeg")
+    return stored
 
 
-def _save(
-    session: Session, workflow_id: str, stored: list[tuple[RenderedImage, dict[str, str | None]]]
-) -> str:
-    image_set = session.exec(select(ImageSet).where(ImageSet.workflow_id == workflow_id)).first()
-    if image_set is None:
-        image_set = ImageSet(workflow_id=workflow_id)
-        session.add(image_set)
-        session.flush()
+def _save(session: Session, workflow_id: str, stored: list[_Stored]) -> str:
+    """Upsert the set and its image slots (unique per set and index), return the set status."""
+    image_set = upsert_by_workflow(session, ImageSet, workflow_id, {})
+    session.flush()  # assigns the id of a new set
+    assert image_set.id is not None
     existing = {
         row.index: row
         for row in session.exec(
             select(ListingImage).where(ListingImage.image_set_id == image_set.id)
         ).all()
     }
-    for image, refs in stored:
+    for item in stored:
+        image = item.image
         row = existing.get(image.index) or ListingImage(
             image_set_id=image_set.id, index=image.index, kind=image.kind
         )
         row.kind = image.kind
-        row.key, row.url = refs["key"], refs["url"]
-        row.thumbnail_key, row.thumbnail_url = refs["thumb_key"], refs["thumb_url"]
+        row.key, row.url = item.key, item.url
+        row.thumbnail_key, row.thumbnail_url = item.thumbnail_key, item.thumbnail_url
         row.content_type = image.content_type if image.data else None
         row.width, row.height = image.width, image.height
         row.file_bytes = len(image.data) if image.data else None
@@ -177,7 +187,7 @@ def _save(
         row.error = image.error
         row.updated_at = utcnow()
         session.add(row)
-    failed = any(image.error for image, _ in stored)
+    failed = any(item.image.error for item in stored)
     image_set.status = ImageSetStatus.PARTIAL if failed else ImageSetStatus.COMPLETED
     image_set.updated_at = utcnow()
     return image_set.status

@@ -8,7 +8,7 @@ from sqlmodel import select
 
 from shelfready_core import defaults
 from shelfready_core.errors import InvalidInput
-from shelfready_core.models import Listing, Product, utcnow
+from shelfready_core.models import Listing, Product, upsert_by_workflow
 from shelfready_core.schemas import ListingRequest, ProductAnalysis
 from shelfready_core.stage import StageContext, run_stage
 from shelfready_listing.marketplace import rules_for
@@ -45,22 +45,20 @@ def write_listing(ctx: StageContext) -> str:
         draft, rules, product=analysis, brand=request.brand, language=request.language
     )
 
+    fields = {
+        "title": draft.title,
+        "bullet_points": list(draft.bullet_points),
+        "description": draft.description,
+        "keywords": list(draft.keywords),
+        "search_terms": draft.search_terms,
+        "image_prompts": list(draft.image_prompts),
+        "quality_score": quality.score,
+        "quality_reasons": list(quality.reasons),
+        "approved": quality.approved,
+        "writer": type(writer).__name__,
+    }
     with ctx.session() as session:
-        listing = session.exec(
-            select(Listing).where(Listing.workflow_id == ctx.workflow_id)
-        ).first() or Listing(workflow_id=ctx.workflow_id)
-        listing.title = draft.title
-        listing.bullet_points = list(draft.bullet_points)
-        listing.description = draft.description
-        listing.keywords = list(draft.keywords)
-        listing.search_terms = draft.search_terms
-        listing.image_prompts = list(draft.image_prompts)
-        listing.quality_score = quality.score
-        listing.quality_reasons = list(quality.reasons)
-        listing.approved = quality.approved
-        listing.writer = type(writer).__name__
-        listing.updated_at = utcnow()
-        session.add(listing)
+        upsert_by_workflow(session, Listing, ctx.workflow_id, fields)
         ctx.record_usage(session, result.usage)
         ctx.advance(session, "imagegen", defaults.PROGRESS_LISTED)
     log.info("[listing] generated listing: %s (%s)", draft.title, ctx.workflow_id)

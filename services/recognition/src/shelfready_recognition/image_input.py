@@ -87,7 +87,7 @@ def open_photo(data: bytes, name: str) -> Photo:
     if not data:
         raise InvalidInput(f"{name!r} is empty")
     try:
-        image = Image.open(io.BytesIO(data))
+        image: Image.Image = Image.open(io.BytesIO(data))
     except UnidentifiedImageError as exc:
         accepted = ", ".join(sorted({fmt for fmt in ACCEPTED_FORMATS if fmt != "MPO"}))
         raise InvalidInput(f"{name!r} is not an image we can read (accepted: {accepted})") from exc

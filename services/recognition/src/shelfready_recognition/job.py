@@ -3,11 +3,10 @@
 from __future__ import annotations
 
 import logging
-
-from sqlmodel import select
+from typing import cast
 
 from shelfready_core import defaults
-from shelfready_core.models import Product, WorkflowStep, utcnow
+from shelfready_core.models import Product, WorkflowStep, upsert_by_workflow
 from shelfready_core.schemas import BoundingBox, ListingRequest, ProductAnalysis
 from shelfready_core.stage import StageContext, run_stage
 from shelfready_core.storage import workflow_key
@@ -39,24 +38,25 @@ def recognise(ctx: StageContext) -> str:
     recognizer = get_recognizer(ctx.settings, ctx.redis)
     result = recognizer.recognize(photo.image, filename=name, request=request)
     analysis = _in_full_size_pixels(result.value, photo)
-    sent = result.notes.get("sent_size") or [None, None]
+    sent = cast(list[int | None] | None, result.notes.get("sent_size")) or [None, None]
 
+    fields = {
+        "product_type": analysis.product_type,
+        "product_name": analysis.product_name,
+        "category": request.category or analysis.category,
+        "confidence": analysis.confidence,
+        "description": analysis.description,
+        "attributes": analysis.model_dump(mode="json"),
+        "original_key": original_key,
+        "original_url": original_url,
+        "width": photo.width,
+        "height": photo.height,
+        "sent_width": sent[0],
+        "sent_height": sent[1],
+        "analyzer": type(recognizer).__name__,
+    }
     with ctx.session() as session:
-        product = session.exec(
-            select(Product).where(Product.workflow_id == ctx.workflow_id)
-        ).first() or Product(workflow_id=ctx.workflow_id)
-        product.product_type = analysis.product_type
-        product.product_name = analysis.product_name
-        product.category = request.category or analysis.category
-        product.confidence = analysis.confidence
-        product.description = analysis.description
-        product.attributes = analysis.model_dump(mode="json")
-        product.original_key, product.original_url = original_key, original_url
-        product.width, product.height = photo.width, photo.height
-        product.sent_width, product.sent_height = sent[0], sent[1]  # type: ignore[index]
-        product.analyzer = type(recognizer).__name__
-        product.updated_at = utcnow()
-        session.add(product)
+        upsert_by_workflow(session, Product, ctx.workflow_id, fields)
         ctx.record_usage(session, result.usage)
         ctx.advance(session, "listing", defaults.PROGRESS_RECOGNISED)
     log.info("[recognition] recognised: %s (%s)", analysis.product_name, ctx.workflow_id)
