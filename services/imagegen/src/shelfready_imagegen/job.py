@@ -29,6 +29,7 @@ from shelfready_imagegen.photo import load_photo
 log = logging.getLogger(__name__)
 
 PROGRESS_RENDERING = 70
+MIN_BOX_CONFIDENCE = 0.5
 
 
 def run(workflow_id: str) -> str:
@@ -105,7 +106,11 @@ def _load_inputs(ctx: StageContext) -> _Inputs:
 def _render(ctx: StageContext, only_index: int | None = None) -> tuple[list[RenderedImage], int]:
     inputs = _load_inputs(ctx)
     photo = load_photo(ctx.storage.get(inputs.original_key))
-    bbox = _scaled_box(inputs.product.bounding_box, photo.width / inputs.full_width)
+    # A box the recogniser is unsure of (the offline estimate) does worse than the cut-out's
+    # own focus-aware detection, so only a confident box seeds the cut-out.
+    box = inputs.product.bounding_box
+    trusted = box if inputs.product.confidence >= MIN_BOX_CONFIDENCE else None
+    bbox = _scaled_box(trusted, photo.width / inputs.full_width)
     # The provider shares the circuit breaker of every worker through Redis.
     provider = provider_from_settings(ctx.settings, redis_conn=ctx.redis)
     try:
