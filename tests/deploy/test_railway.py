@@ -117,6 +117,16 @@ def test_a_service_change_redeploys_only_that_service_and_all(service: str) -> N
 
 
 @pytest.mark.parametrize("name", CONFIGS)
+def test_other_workspace_members_redeploy_no_worker(name: str) -> None:
+    """Services that are not workers (e.g. an HTTP API) have their own deploys."""
+    others = [p.name for p in (ROOT / "services").iterdir() if p.name not in defaults.SERVICES]
+    for other in others:
+        for path in (f"services/{other}/src/app.py", f"services/{other}/pyproject.toml"):
+            assert not redeploys(load(name), path), f"{name} redeploys on {path}"
+    assert not redeploys(load(name), "services/newcomer/src/newcomer/app.py")
+
+
+@pytest.mark.parametrize("name", CONFIGS)
 def test_unrelated_changes_redeploy_nothing(name: str) -> None:
     config = load(name)
     for path in ("docs/deploy-railway.md", "tests/conftest.py", "README.md", "samples/a.jpg"):
