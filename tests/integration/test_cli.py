@@ -70,3 +70,21 @@ def test_failed_step_can_be_retried_from_where_it_failed(
     done = pipeline.wait_for(workflow_id, terminal, timeout=120)
     assert done["status"] == "COMPLETED", done["error"]
     assert listing.poll() is None
+
+
+def test_worker_refuses_to_start_on_an_unmigrated_database(
+    pg_url: str, redis_url: str, tmp_path: Path
+) -> None:
+    env = {
+        "PATH": os.environ["PATH"],
+        "HOME": str(tmp_path),
+        "DATABASE_URL": pg_url.replace("postgres@", "postgres:hunter2-pw@"),
+        "REDIS_URL": redis_url,
+        "SHELFREADY_AI": "offline",
+    }
+    result = subprocess.run(
+        [SHELFREADY, "worker", "listing"], env=env, capture_output=True, text=True, timeout=60
+    )
+    assert result.returncode == 1
+    assert "run `shelfready migrate`" in result.stderr
+    assert "hunter2-pw" not in result.stderr + result.stdout

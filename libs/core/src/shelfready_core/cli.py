@@ -23,8 +23,9 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_show_locals=False,
 )
-console = Console(stderr=True)
-out = Console()
+# soft_wrap: log lines stay whole in container logs instead of wrapping at 80 columns.
+console = Console(stderr=True, soft_wrap=True)
+out = Console(soft_wrap=True)
 
 SERVICE_CHOICES = [*defaults.SERVICES, "all"]
 
@@ -77,13 +78,16 @@ def worker(
 ) -> None:
     """Run the worker(s) for one service's queue, or for all queues."""
     from shelfready_core.redis_conn import get_redis
+    from shelfready_core.startup import StartupError, preflight
     from shelfready_core.worker import ServiceNotInstalled, run_workers
 
     if service not in SERVICE_CHOICES:
         raise _fail(f"unknown service {service!r}; choose one of {', '.join(SERVICE_CHOICES)}")
+    try:
+        preflight(os.environ, console.print)
+    except StartupError as exc:
+        raise _fail(str(exc)) from exc
     settings = _settings()
-    if settings.redis_url is None:
-        raise _fail("REDIS_URL is not set: workers need a Redis server (`make demo` needs none)")
     services = list(defaults.SERVICES) if service == "all" else [service]
     count = concurrency or (3 if service == "all" else settings.concurrency(service))
     try:
