@@ -35,7 +35,7 @@ def redeploys(config: dict[str, Any], changed_path: str) -> bool:
 
 def test_every_worker_service_has_a_config() -> None:
     present = {p.stem for p in RAILWAY.glob("*.json")} - {"schema"}
-    assert present == {*defaults.SERVICES, "all"}
+    assert present == {*defaults.SERVICES, "all", "api"}
 
 
 @pytest.mark.parametrize("name", CONFIGS)
