@@ -19,6 +19,7 @@ from shelfready_core.ai import StageResult
 from shelfready_core.schemas import ListingDraft, ListingRequest, ProductAnalysis
 from shelfready_listing.marketplace import (
     ACRONYMS,
+    TITLE_STOPWORDS,
     MarketplaceRules,
     all_caps_words,
     banned_phrases_in,
@@ -47,28 +48,8 @@ OFFLINE_NOTICE = {
 }
 BULLET_BUDGET = 240  # under the 250-character readability mark of every marketplace
 MAX_KEYWORDS = 15
-SMALL_WORDS = frozenset(
-    [
-        "a",
-        "an",
-        "the",
-        "and",
-        "or",
-        "nor",
-        "but",
-        "for",
-        "of",
-        "in",
-        "on",
-        "at",
-        "to",
-        "by",
-        "with",
-        "from",
-        "per",
-        "via",
-    ]
-)
+# Title case leaves these lower-case: the words a title may repeat (same list as the rules).
+SMALL_WORDS = TITLE_STOPWORDS["en"]
 UNITS = frozenset(
     [
         "ml",
