@@ -124,9 +124,11 @@ class Pipeline:
             time.sleep(0.2)
         connection.close()
 
-    def log_tail(self) -> str:
+    def log_tail(self, limit: int | None = 3000) -> str:
+        """The end of every worker's log (all of it with limit=None)."""
         return "\n".join(
-            f"--- {p.name}\n{p.read_text(errors='replace')[-3000:]}" for p in self.logs
+            f"--- {p.name}\n{p.read_text(errors='replace')[-limit if limit else 0 :]}"
+            for p in self.logs
         )
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import subprocess
 from pathlib import Path
 from urllib.parse import unquote, urlparse
 
@@ -85,3 +86,21 @@ def test_non_image_upload_fails_clearly_and_worker_keeps_serving(
     good = pipeline.wait_for(good_id, terminal, timeout=180)
     assert good["status"] == "COMPLETED", good["error"]
     assert worker.poll() is None  # the same worker process served both
+
+
+def test_secrets_never_reach_logs_or_the_database(pipeline: Pipeline, pg_url: str) -> None:
+    # Where the API key could leak: worker logs, stored rows, the status JSON.
+    for service in ("recognition", "listing", "imagegen"):
+        pipeline.start_worker(service)
+    photo = str(sorted(SAMPLES.glob("*.jpg"))[0])
+    workflow_id = pipeline.cli("submit", photo).stdout.strip()
+    assert pipeline.wait_for(workflow_id, terminal)["status"] == "COMPLETED"
+    pipeline.stop_all()
+    secret = pipeline.env["ANTHROPIC_API_KEY"]
+    dump = subprocess.run(
+        ["pg_dump", "--data-only", pg_url], capture_output=True, text=True, check=True
+    ).stdout
+    assert workflow_id in dump  # the dump really holds the workflow's rows
+    assert secret not in dump
+    assert secret not in pipeline.log_tail(limit=None)
+    assert secret not in pipeline.status_via_cli(workflow_id).__repr__()
