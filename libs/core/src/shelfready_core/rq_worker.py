@@ -1,13 +1,89 @@
-"""ShelfReady's RQ worker class: RQ's forking Worker with tunable abandonment detection."""
+"""ShelfReady's RQ worker class: RQ's forking Worker with tunable abandonment detection and a
+shutdown that never loses the job in hand.
+
+What RQ already does: the pool turns SIGTERM into SIGINT for each worker; a worker then stops
+taking jobs, lets its work-horse finish and exits 0 (warm shutdown). A second signal more than
+1 s later kills the horse and exits (cold shutdown), but leaves the job STARTED until its
+heartbeat expires; the registry clean-up then counts it as a failed attempt.
+
+What this class adds:
+- stop signals always reach the main thread (RQ's pub/sub thread could take them, leaving an
+  idle worker deaf in its blocking dequeue for minutes);
+- a cold shutdown puts the job straight back at the front of its queue without spending a
+  retry (the failure callback never sees it, so the workflow stays PROCESSING);
+- a drain deadline (SHELFREADY_DRAIN_SECONDS, default the job's own time limit) turns a warm
+  shutdown into that cold one before the platform's SIGKILL would land;
+- a fallback for RQ's scheduler (which moves retries due after their backoff to the queue):
+  only the worker holding a queue's scheduler lock runs one, a killed holder's lock blocks
+  everyone for 61 s, and the others try to take over only every 10 minutes.
+"""
 
 from __future__ import annotations
 
+import logging
+import os
+import signal
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import timedelta
+from types import FrameType
 from typing import Any
 
-from rq import Worker
-from rq.job import Job
+from redis import Redis
+from rq import Queue, Worker
+from rq.exceptions import NoSuchJobError
+from rq.job import Job, JobStatus
+from rq.registry import ScheduledJobRegistry
+from rq.scheduler import RQScheduler
+from rq.utils import current_timestamp, now
 
 from shelfready_core.config import get_settings
+
+log = logging.getLogger(__name__)
+
+# A pool forwards Ctrl+C that the terminal already sent to the whole group: ignore the echo.
+DUPLICATE_SIGNAL_WINDOW = timedelta(seconds=1)
+# The job never reached its horse, or the horse was killed before it finished.
+REQUEUEABLE = {JobStatus.QUEUED, JobStatus.STARTED}
+STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM}
+# What a live RQ scheduler resets its lock's TTL to every second: its interval (1 s) + 60 s.
+SCHEDULER_LOCK_TTL = 61
+# Deletes a lock whose TTL shows it has not been refreshed for a while, atomically.
+BREAK_STALE_LOCK = """
+local ttl = redis.call('TTL', KEYS[1])
+if ttl >= 0 and ttl <= tonumber(ARGV[1]) then
+    return redis.call('DEL', KEYS[1])
+end
+return 0
+"""
+
+
+@contextmanager
+def stop_signals_blocked() -> Iterator[None]:
+    """Threads started inside inherit a mask without SIGINT/SIGTERM, so the kernel hands those
+    signals to the main thread: only there do they interrupt a blocking Redis read at once."""
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
+@contextmanager
+def monitor_alarm_deferred() -> Iterator[None]:
+    """Hold back the horse monitor's SIGALRM tick (every job_monitoring_interval) while a stop
+    handler runs. Raised inside the handler, its exception would abort the handler half-way and
+    the monitor would take it for a routine tick: a warm shutdown without its drain deadline,
+    or a killed horse recorded as a failed attempt."""
+    fired: list[tuple[int, FrameType | None]] = []
+    previous = signal.signal(signal.SIGALRM, lambda signum, frame: fired.append((signum, frame)))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGALRM, previous)
+    if fired and callable(previous):
+        previous(*fired[0])  # the tick, late
 
 
 class ShelfReadyWorker(Worker):
@@ -19,9 +95,136 @@ class ShelfReadyWorker(Worker):
         kwargs.setdefault("job_monitoring_interval", settings.job_monitoring_interval)
         super().__init__(*args, **kwargs)
         self.heartbeat_grace = settings.heartbeat_grace
+        self.drain_seconds = settings.drain_seconds
+        self._job_in_hand: Job | None = None
+        self._drain_timer: threading.Timer | None = None
+        self._drain_expired = False
+        self._cold_stopped = False
 
     def get_heartbeat_ttl(self, job: Job, working_time: float = 0.0) -> int:
         interval = self.job_monitoring_interval
         if job.timeout and job.timeout > 0:
             interval = min(interval, max(1, int(job.timeout - working_time)))
         return int(interval) + self.heartbeat_grace
+
+    def subscribe(self) -> None:
+        with stop_signals_blocked():
+            super().subscribe()
+
+    def execute_job(self, job: Job, queue: Queue) -> None:
+        self._job_in_hand = job
+        try:
+            super().execute_job(job, queue)
+        except SystemExit:
+            if self._cold_stopped:
+                self._requeue(job, queue)
+            raise
+        finally:
+            self._job_in_hand = None
+            if self._drain_timer is not None:
+                self._drain_timer.cancel()
+
+    def request_stop(self, signum: int, frame: FrameType | None) -> None:
+        with monitor_alarm_deferred():
+            super().request_stop(signum, frame)
+
+    def _shutdown(self) -> None:
+        super()._shutdown()  # raises StopRequested when idle; returns when a job is running
+        job = self._job_in_hand
+        limit = self.drain_seconds or (job.timeout if job is not None else None)
+        if limit and limit > 0 and self._drain_timer is None:
+            log.info("worker %s: finishing its job within %ss, then exiting", self.name, limit)
+            self._drain_timer = threading.Timer(limit, self._drain_deadline_passed)
+            self._drain_timer.daemon = True
+            with stop_signals_blocked():
+                self._drain_timer.start()
+
+    def _drain_deadline_passed(self) -> None:
+        """Runs in the timer thread; Python delivers the signal to the main thread."""
+        self._drain_expired = True
+        os.kill(os.getpid(), signal.SIGINT)
+
+    def request_force_stop(self, signum: int, frame: FrameType | None) -> None:
+        """Cold shutdown: kill the horse now; `execute_job` then requeues the job."""
+        requested = self._shutdown_requested_date
+        if not self._drain_expired and requested and now() - requested < DUPLICATE_SIGNAL_WINDOW:
+            log.debug("worker %s: ignored a repeated stop signal", self.name)
+            return
+        with monitor_alarm_deferred():
+            signal.alarm(0)  # no more monitor ticks: we are leaving
+            for stop_signal in STOP_SIGNALS:  # further signals change nothing
+                signal.signal(stop_signal, signal.SIG_IGN)
+            reason = "drain time is up" if self._drain_expired else "second stop signal"
+            log.warning("worker %s: cold shutdown (%s)", self.name, reason)
+            self._cold_stopped = True
+            if self.horse_pid:
+                self.kill_horse()
+                self.wait_for_horse()
+            raise SystemExit()
+
+    def _requeue(self, job: Job, queue: Queue) -> None:
+        """Put a job whose horse we killed back at the front of its queue, same id, same retry
+        budget: being stopped is not a failure of the job."""
+        try:
+            job.refresh()
+        except NoSuchJobError:
+            return
+        status = job.get_status(refresh=False)
+        if status not in REQUEUEABLE:  # it finished (or failed and was retried) meanwhile
+            return
+        executions = [e for e in self.executions.values() if e.job_id == job.id]
+        with self.connection.pipeline() as pipeline:
+            for execution in executions:
+                execution.delete(job=job, pipeline=pipeline)
+                self.executions.pop(execution.id, None)
+            # Never twice in the list, and not left where the intermediate-queue sweep would
+            # later report it as stuck (and fail it).
+            pipeline.lrem(queue.key, 0, job.id)
+            pipeline.lrem(queue.intermediate_queue_key, 0, job.id)
+            queue._enqueue_job(job, pipeline=pipeline, at_front=True)
+            pipeline.execute()
+        log.warning(
+            "worker %s: job %s put back on %s after a cold shutdown", self.name, job.id, queue.name
+        )
+
+
+class FallbackScheduler:
+    """Moves due scheduled jobs to their queues when no live RQ scheduler does; run it now and
+    then from one long-lived process (the worker pool)."""
+
+    def __init__(self, connection: Redis, queue_names: list[str], heartbeat_grace: int) -> None:
+        self._queue_names = queue_names
+        self._connection = connection
+        # A lock not refreshed for 1 s + the grace belongs to a dead scheduler.
+        self._stale_ttl = SCHEDULER_LOCK_TTL - 1 - heartbeat_grace
+        self._break_stale_lock = connection.register_script(BREAK_STALE_LOCK)
+        # Quiet: it takes and releases the locks on every run.
+        self._scheduler = RQScheduler(
+            queue_names, connection=connection, logging_level=logging.WARNING
+        )
+
+    def run_once(self) -> int:
+        """Returns how many due jobs it moved to their queues."""
+        for name in self._queue_names:
+            lock_key = RQScheduler.get_locking_key(name)
+            if self._stale_ttl > 0 and self._break_stale_lock(
+                keys=[lock_key], args=[self._stale_ttl]
+            ):
+                log.warning("released the scheduler lock of %s held by a dead worker", name)
+        if not self._scheduler.acquire_locks():
+            return 0  # a live scheduler has it in hand
+        try:
+            due = sum(
+                len(
+                    ScheduledJobRegistry(name, connection=self._connection).get_jobs_to_schedule(
+                        current_timestamp()
+                    )
+                )
+                for name in self._scheduler.acquired_locks
+            )
+            if due:
+                self._scheduler.enqueue_scheduled_jobs()
+                log.info("moved %d due scheduled job(s) to their queues", due)
+        finally:
+            self._scheduler.release_locks()
+        return due

@@ -21,7 +21,7 @@ from shelfready_core.config import Settings
 from shelfready_core.health import serve_health_from_env
 from shelfready_core.queues import STAGE_FUNCTIONS
 from shelfready_core.reconcile import reconcile_once_among_workers
-from shelfready_core.rq_worker import ShelfReadyWorker
+from shelfready_core.rq_worker import FallbackScheduler, ShelfReadyWorker
 
 log = logging.getLogger(__name__)
 
@@ -47,23 +47,36 @@ def queue_names(services: list[str]) -> list[str]:
 
 
 class ReconcilingWorkerPool(WorkerPool):
-    """RQ's worker pool, plus a periodic sweep for stuck workflows in the pool process."""
+    """RQ's worker pool, plus sweeps in the pool process: abandoned jobs and due retries every
+    heartbeat interval, stuck workflows every RECONCILE_INTERVAL_SECONDS."""
 
-    def __init__(
-        self, *args: Any, settings: Settings, services: list[str], **kwargs: Any
-    ) -> None:
+    def __init__(self, *args: Any, settings: Settings, services: list[str], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._settings = settings
         self._services = services
         self._next_sweep = 0.0
+        self._next_abandoned_sweep = 0.0
+        self._fallback_scheduler = FallbackScheduler(
+            self.connection, queue_names(services), settings.heartbeat_grace
+        )
 
     def check_workers(self, respawn: bool = True) -> None:
         super().check_workers(respawn=respawn)
         now = time.monotonic()
+        if now >= self._next_abandoned_sweep:
+            # Cheap (one sorted-set range per queue), so as often as heartbeats are due: a
+            # killed container's job is back within interval + grace, not a sweep period later.
+            self._next_abandoned_sweep = now + self._settings.job_monitoring_interval
+            try:
+                recovered = requeue_abandoned(self.connection, self._services)
+                if recovered:
+                    log.warning("requeued %d job(s) abandoned by a stopped worker", recovered)
+                self._fallback_scheduler.run_once()  # retries due while no scheduler runs
+            except Exception:  # Redis may be briefly away; the next sweep retries
+                log.exception("abandoned-job sweep failed")
         if now >= self._next_sweep:
             self._next_sweep = now + defaults.RECONCILE_INTERVAL_SECONDS
             try:
-                requeue_abandoned(self.connection, self._services)
                 reconcile_once_among_workers(
                     self._settings, self.connection, defaults.RECONCILE_INTERVAL_SECONDS
                 )
@@ -76,9 +89,10 @@ def requeue_abandoned(connection: Redis, services: list[str]) -> int:
     count = 0
     for name in queue_names(services):
         registry = Queue(name, connection=connection).started_job_registry
-        before = registry.count
-        registry.cleanup()
-        count += max(0, before - registry.count)
+        expired = len(registry.get_expired_job_ids())  # missed heartbeat + grace
+        if expired:
+            registry.cleanup()
+            count += expired
     return count
 
 
