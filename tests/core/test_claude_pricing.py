@@ -80,3 +80,13 @@ def test_client_records_cache_writes_then_reads_and_their_cost():
             cache_write_tokens=call.cache_write_tokens,
         )
     assert read.cost_usd < write.cost_usd
+
+
+def test_configured_price_table_overrides_the_built_in_one(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from shelfready_core.config import Settings
+
+    monkeypatch.setenv("SHELFREADY_MODEL_PRICES", '{"claude-sonnet-5-5": [6, 30]}')
+    settings = Settings(_env_file=None)  # type: ignore[call-arg]
+    usage = {"input_tokens": 1_000_000, "output_tokens": 1_000_000}
+    assert pricing.cost_usd("claude-sonnet-5-5", **usage, overrides=settings.model_prices) == 36.0
+    assert pricing.cost_usd("claude-sonnet-5-5", **usage) == 18.0

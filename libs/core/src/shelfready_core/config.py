@@ -31,6 +31,11 @@ class Settings(BaseSettings):
     # Current Sonnet from the installed SDK's model list (4.5 retires on 2026-11-30).
     recognition_model: str = Field("claude-sonnet-5-5", alias="SHELFREADY_RECOGNITION_MODEL")
     listing_model: str = Field("claude-sonnet-5-5", alias="SHELFREADY_LISTING_MODEL")
+    # Model id -> [input, output] USD per million tokens, e.g. {"claude-x": [3, 15]}; the
+    # built-in table (claude/pricing.py) covers the current Claude models.
+    model_prices: dict[str, tuple[float, float]] = Field(
+        default_factory=dict, alias="SHELFREADY_MODEL_PRICES"
+    )
     ai_max_concurrency: int = Field(4, alias="SHELFREADY_AI_MAX_CONCURRENCY", ge=1)
 
     # Storage: R2 when all of these are set, else a local folder.

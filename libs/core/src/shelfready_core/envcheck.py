@@ -148,6 +148,10 @@ ENV_VARS: tuple[EnvVar, ...] = (
     ),
     EnvVar("SHELFREADY_IMAGE_API_KEY", "key for the image API", secret=True),
     EnvVar("SHELFREADY_IMAGE_API_MODEL", "model name sent to the image API"),
+    EnvVar(
+        "SHELFREADY_MODEL_PRICES",
+        'price overrides, JSON {"model": [input, output]} in USD per million tokens',
+    ),
     EnvVar("RECOGNITION_CONCURRENCY", "parallel jobs of the recognition worker"),
     EnvVar("LISTING_CONCURRENCY", "parallel jobs of the listing worker"),
     EnvVar("IMAGEGEN_CONCURRENCY", "parallel jobs of the image generation worker"),

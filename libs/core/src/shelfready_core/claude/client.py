@@ -222,6 +222,7 @@ class ClaudeClient:
             output_tokens=call.output_tokens,
             cache_read_tokens=call.cache_read_tokens,
             cache_write_tokens=call.cache_write_tokens,
+            overrides=self.settings.model_prices,
         )
         logger.info(
             "%s: %s answered in %s ms (in %s, out %s, cache read %s, write %s; $%.5f; %s)",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -71,9 +72,14 @@ def cost_usd(
     output_tokens: int,
     cache_read_tokens: int = 0,
     cache_write_tokens: int = 0,
+    overrides: Mapping[str, tuple[float, float]] | None = None,
 ) -> float:
-    """Cost of one call. The API reports cached tokens separately from `input_tokens`."""
-    price = price_for(model)
+    """Cost of one call. The API reports cached tokens separately from `input_tokens`.
+
+    `overrides` (SHELFREADY_MODEL_PRICES) maps a model id to (input, output) USD per million
+    tokens, for a new model or a negotiated price, without a code change."""
+    configured = (overrides or {}).get(model)
+    price = ModelPrice(*configured) if configured else price_for(model)
     micro_dollars = (
         input_tokens * price.input
         + output_tokens * price.output
