@@ -93,6 +93,8 @@ def open_photo(data: bytes, name: str) -> Photo:
         raise InvalidInput(f"{name!r} is not an image we can read (accepted: {accepted})") from exc
     except Image.DecompressionBombError as exc:
         raise InvalidInput(f"{name!r} has too many pixels to be a product photo") from exc
+    except (OSError, SyntaxError, ValueError) as exc:
+        raise InvalidInput(f"{name!r} is damaged or truncated: {exc}") from exc
     if image.format not in ACCEPTED_FORMATS:
         raise InvalidInput(f"{name!r} is a {image.format} image; accepted: JPEG, PNG, WebP")
     width, height = image.size
@@ -107,13 +109,13 @@ def open_photo(data: bytes, name: str) -> Photo:
             f"{defaults.MIN_IMAGE_SIDE} px"
         )
     content_type, extension = ACCEPTED_FORMATS[image.format]
-    orientation = image.getexif().get(0x0112, 1)
-    image.draft("RGB", (ANALYSIS_MAX_SIDE, ANALYSIS_MAX_SIDE))
     try:
+        orientation = image.getexif().get(0x0112, 1)
+        image.draft("RGB", (ANALYSIS_MAX_SIDE, ANALYSIS_MAX_SIDE))
         image.load()
-    except (OSError, SyntaxError) as exc:
+        image = ImageOps.exif_transpose(image) or image
+    except (OSError, SyntaxError, ValueError) as exc:
         raise InvalidInput(f"{name!r} is damaged or truncated: {exc}") from exc
-    image = ImageOps.exif_transpose(image) or image
     if orientation in (5, 6, 7, 8):  # 90-degree rotations swap the full-size sides too
         width, height = height, width
     if image.mode not in ("RGB", "RGBA"):

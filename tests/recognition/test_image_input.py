@@ -1,0 +1,103 @@
+"""Fetching and validating the seller's photo: every mistake gets a sentence naming it."""
+
+from __future__ import annotations
+
+import io
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from shelfready_core import defaults
+from shelfready_core.errors import InvalidInput, StageError
+from shelfready_recognition.image_input import ANALYSIS_MAX_SIDE, download, open_photo
+
+SAMPLES = Path(__file__).resolve().parents[2] / "samples"
+
+
+def _jpeg(width: int, height: int) -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (width, height), (200, 30, 30)).save(buffer, "JPEG")
+    return buffer.getvalue()
+
+
+@pytest.fixture
+def photo_server() -> Iterator[str]:
+    """Serves /ok.jpg, /big (over the size limit, no Content-Length), /missing and /boom."""
+    body = (SAMPLES / "ceramic-coffee-mug.jpg").read_bytes()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_GET(self) -> None:
+            if self.path == "/ok.jpg":
+                self.send_response(200)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+            elif self.path == "/big":
+                self.send_response(200)
+                self.end_headers()
+                chunk = b"\0" * 1024 * 1024
+                for _ in range(defaults.MAX_DOWNLOAD_BYTES // len(chunk) + 2):
+                    self.wfile.write(chunk)
+            else:
+                self.send_response(404 if self.path == "/missing" else 503)
+                self.end_headers()
+
+        def log_message(self, *args: object) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def test_download_returns_the_photo(photo_server: str) -> None:
+    assert (
+        download(f"{photo_server}/ok.jpg", "ok.jpg")
+        == (SAMPLES / "ceramic-coffee-mug.jpg").read_bytes()
+    )
+
+
+def test_download_stops_at_the_size_limit(photo_server: str) -> None:
+    with pytest.raises(InvalidInput, match="larger than"):
+        download(f"{photo_server}/big", "big.jpg")
+
+
+def test_missing_photo_is_bad_input_but_a_server_error_is_retryable(photo_server: str) -> None:
+    with pytest.raises(InvalidInput, match="404"):
+        download(f"{photo_server}/missing", "missing.jpg")
+    with pytest.raises(StageError, match="503"):
+        download(f"{photo_server}/boom", "boom.jpg")
+
+
+def test_text_file_is_refused_by_content_not_name() -> None:
+    with pytest.raises(InvalidInput, match=r"'notes\.jpg' is not an image"):
+        open_photo(b"just some text, not a picture", "notes.jpg")
+
+
+def test_tiny_and_empty_and_truncated_photos_are_refused() -> None:
+    with pytest.raises(InvalidInput, match="at least 200 px"):
+        open_photo(_jpeg(120, 90), "tiny.jpg")
+    with pytest.raises(InvalidInput, match="empty"):
+        open_photo(b"", "empty.jpg")
+    with pytest.raises(InvalidInput, match="damaged or truncated"):
+        open_photo(_jpeg(800, 600)[:600], "cut.jpg")
+
+
+def test_exif_rotation_is_applied_and_full_size_reported() -> None:
+    photo = open_photo((SAMPLES / "glass-scented-candle.jpg").read_bytes(), "candle.jpg")
+    assert (photo.width, photo.height) == (1200, 1600)  # stored 1600x1200, orientation 6
+    assert photo.image.size == (1200, 1600)
+    assert photo.content_type == "image/jpeg"
+
+
+def test_big_photo_is_decoded_small_for_analysis_with_its_full_size_kept() -> None:
+    photo = open_photo(_jpeg(6000, 4000), "big.jpg")
+    assert (photo.width, photo.height) == (6000, 4000)
+    assert max(photo.image.size) <= ANALYSIS_MAX_SIDE
+    assert photo.scale_to_full == pytest.approx(6000 / photo.image.width)
