@@ -1,0 +1,126 @@
+"""`python -m bench`: memory budget of the three worker services on 24 MP photos.
+
+The stages run in pipeline order against one private deployment: N workflows are submitted,
+then each service's pool runs alone until its stage has drained, which leaves the workflows
+ready for the next service. So each pool is measured on real, already-processed input, with
+more waiting jobs than workers, and no service's memory mixes with another's.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import time
+
+from rich.console import Console
+from rich.table import Table
+
+from bench.decode import DecodeResult, compare_decodes
+from bench.memory import ServiceRun, measure_service
+from bench.photos import make_photos
+from bench.sampler import MB
+from bench.stack import private_stack
+from shelfready_core import defaults
+
+BUDGET_MB = 512  # the memory limit of each worker container
+DISTINCT_PHOTOS = 4  # encoding a 24 MP JPEG takes seconds; workflows reuse these
+
+out = Console(width=max(Console().width, 130))  # tables stay readable in logs and CI
+
+
+def main() -> int:
+    args = _parse_args()
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    with private_stack() as stack:
+        out.print(f"generating {DISTINCT_PHOTOS} photos of 24 MP ...")
+        photos = make_photos(stack.workdir / "photos", DISTINCT_PHOTOS)
+        out.print(f"JPEG size: {photos[0].stat().st_size / MB:.1f} MB each")
+        if not args.skip_decode:
+            out.print(_decode_table(compare_decodes(photos[0])))
+
+        sources = [str(photos[index % len(photos)]) for index in range(args.workflows)]
+        stack.cli("submit", *sources)
+        runs = []
+        for service in defaults.SERVICES:
+            concurrency = args.concurrency or defaults.QUEUE_POLICIES[service].concurrency
+            out.print(f"{service}: {concurrency} worker(s), {args.workflows} workflow(s) ...")
+            started = time.monotonic()
+            runs.append(measure_service(stack, service, concurrency, timeout=args.timeout))
+            out.print(f"  done in {time.monotonic() - started:.0f}s")
+    out.print(_memory_table(runs, args.budget))
+    return 0 if all(_passes(run, args.budget) for run in runs) else 1
+
+
+def _parse_args() -> argparse.Namespace:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    parser.add_argument(
+        "--workflows", type=int, default=10, help="workflows to push through (default 10)"
+    )
+    parser.add_argument("--budget", type=int, default=BUDGET_MB, help="MB per service")
+    parser.add_argument(
+        "--concurrency", type=int, default=None, help="override every service's concurrency"
+    )
+    parser.add_argument("--timeout", type=float, default=1800, help="seconds per service")
+    parser.add_argument("--skip-decode", action="store_true", help="skip the decode comparison")
+    return parser.parse_args()
+
+
+def _passes(run: ServiceRun, budget: int) -> bool:
+    return run.peak_pss / MB <= budget and run.failed == 0 and run.exit_code == 0
+
+
+def _memory_table(runs: list[ServiceRun], budget: int) -> Table:
+    table = Table(title="Peak memory per service (PSS summed over pool, workers, work-horses)")
+    for column in (
+        "service",
+        "concurrency",
+        "jobs",
+        "s",
+        "processes",
+        "idle PSS MB",
+        "peak PSS MB",
+        "peak RSS-sum MB",
+        "largest horse USS MB",
+        "budget MB",
+        "result",
+    ):
+        table.add_column(column, justify="left" if column in ("service", "result") else "right")
+    for run in runs:
+        verdict = "pass" if _passes(run, budget) else "FAIL"
+        if run.failed or run.exit_code:
+            verdict += f" ({run.failed} failed, exit {run.exit_code})"
+        table.add_row(
+            run.service,
+            str(run.concurrency),
+            str(run.jobs),
+            f"{run.seconds:.0f}",
+            str(run.peak_processes),
+            f"{run.settled_pss / MB:.0f}",
+            f"{run.peak_pss / MB:.0f}",
+            f"{run.peak_rss / MB:.0f}",
+            f"{run.peak_horse_uss / MB:.0f}",
+            str(budget),
+            verdict,
+        )
+    return table
+
+
+def _decode_table(results: list[DecodeResult]) -> Table:
+    table = Table(title="Decoding one 24 MP JPEG (best of 3; peak = resident memory added)")
+    for column in ("variant", "result size", "ms", "peak MB", "time vs full", "memory vs full"):
+        table.add_column(column, justify="left" if column == "variant" else "right")
+    full = results[0]
+    for result in results:
+        table.add_row(
+            result.name,
+            f"{result.size[0]}x{result.size[1]}",
+            f"{result.seconds * 1000:.0f}",
+            f"{result.peak_mb:.0f}",
+            f"{result.seconds / full.seconds:.2f}",
+            f"{result.peak_mb / full.peak_mb:.2f}",
+        )
+    return table
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
