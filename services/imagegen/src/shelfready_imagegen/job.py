@@ -30,6 +30,7 @@ log = logging.getLogger(__name__)
 
 PROGRESS_RENDERING = 70
 MIN_BOX_CONFIDENCE = 0.5
+PHOTO_MAX_SIDE = 3000
 
 
 def run(workflow_id: str) -> str:
@@ -105,7 +106,9 @@ def _load_inputs(ctx: StageContext) -> _Inputs:
 
 def _render(ctx: StageContext, only_index: int | None = None) -> tuple[list[RenderedImage], int]:
     inputs = _load_inputs(ctx)
-    photo = load_photo(ctx.storage.get(inputs.original_key))
+    # 3000 px is enough for the 2000 px canvas and the cut-out; for a 24 MP JPEG libjpeg then
+    # decodes at half size (docs/memory.md: 193 MB -> 39 MB for the decode).
+    photo = load_photo(ctx.storage.get(inputs.original_key), max_side=PHOTO_MAX_SIDE)
     # A box the recogniser is unsure of (the offline estimate) does worse than the cut-out's
     # own focus-aware detection, so only a confident box seeds the cut-out.
     box = inputs.product.bounding_box

@@ -17,6 +17,7 @@ from shelfready_core import defaults
 from shelfready_core.errors import InvalidInput, StageError
 from shelfready_core.producer import STORAGE_SOURCE_PREFIX
 from shelfready_core.storage import Storage
+from shelfready_recognition.prepare import target_size
 
 log = logging.getLogger(__name__)
 
@@ -111,7 +112,10 @@ def open_photo(data: bytes, name: str) -> Photo:
     content_type, extension = ACCEPTED_FORMATS[image.format]
     try:
         orientation = image.getexif().get(0x0112, 1)
-        image.draft("RGB", (ANALYSIS_MAX_SIDE, ANALYSIS_MAX_SIDE))
+        # Decode no bigger than what Claude will receive: libjpeg scales by 1/2, 1/4 or 1/8
+        # while both sides stay at or above the request, so the request must keep the
+        # photo's aspect ratio (a square one would leave a 3:2 photo at full size).
+        image.draft("RGB", target_size(width, height))
         image.load()
         image = ImageOps.exif_transpose(image) or image
     except (OSError, SyntaxError, ValueError) as exc:
