@@ -21,7 +21,10 @@ from shelfready_imagegen.photo import has_real_transparency, to_rgb_or_rgba
 
 logger = logging.getLogger(__name__)
 
-WORK_SIDE = 1000  # GrabCut cost grows with pixels; 1000 px keeps it near a second on 2 cores
+# GrabCut time and memory grow with pixels (its graph costs ~100 bytes a pixel: ~75 MB at
+# 1000 px, the peak of an image work-horse); 850 px keeps edges clean after the feathered
+# upscale and the imagegen service within its 512 MB at concurrency 2 (docs/memory.md).
+WORK_SIDE = 850
 GRABCUT_ITERATIONS = 4
 GRABCUT_RING = 24  # working pixels of sure background around the box, for the colour model
 BBOX_PADDING = 0.06  # recognition boxes are tight or a little off; GrabCut needs margin outside
@@ -394,8 +397,13 @@ def _compose(rgb: Image.Image, mask: np.ndarray, scale: float, max_side: int) ->
     alpha = cv2.resize(soft, crop.size, interpolation=cv2.INTER_LINEAR)
     del soft
     # Choke the edge a little inward: the outermost ramp carries background colour (halo).
-    alpha = np.clip((alpha - 0.4) / 0.5, 0.0, 1.0)
-    alpha_8 = (alpha * 255.0 + 0.5).astype(np.uint8)
+    # In place: at 3000 px each float temporary is 24 MB, and a work-horse's peak is here.
+    alpha -= 0.4
+    alpha *= 1 / 0.5
+    np.clip(alpha, 0.0, 1.0, out=alpha)
+    alpha *= 255.0
+    alpha += 0.5
+    alpha_8 = alpha.astype(np.uint8)
     del alpha
     alpha_8[alpha_8 < ALPHA_FLOOR] = 0
     product = crop.convert("RGBA")

@@ -92,6 +92,9 @@ def build_image_set(
         logger.warning("cut-out failed: %s", exc)
         cutout = None
     reference = _reference(photo) if provider is not None and indices != [1] else b""
+    # Everything below works from the cut-out: let the full photo go before the renders
+    # (the caller hands it over without keeping a reference; see docs/memory.md).
+    del photo
     context = RenderContext(cutout, product, listing, request) if cutout else None
     results = []
     for index in indices:

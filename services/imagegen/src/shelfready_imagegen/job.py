@@ -71,7 +71,8 @@ class _Inputs:
     product: ProductAnalysis
     listing: ListingDraft
     original_key: str
-    full_width: int
+    full_width: int  # after EXIF rotation, as recognition measured it
+    full_height: int
 
 
 def _load_inputs(ctx: StageContext) -> _Inputs:
@@ -101,24 +102,27 @@ def _load_inputs(ctx: StageContext) -> _Inputs:
             ),
             original_key=product.original_key,
             full_width=product.width,
+            full_height=product.height,
         )
 
 
 def _render(ctx: StageContext, only_index: int | None = None) -> tuple[list[RenderedImage], int]:
     inputs = _load_inputs(ctx)
-    # 3000 px is enough for the 2000 px canvas and the cut-out; for a 24 MP JPEG libjpeg then
-    # decodes at half size (docs/memory.md: 193 MB -> 39 MB for the decode).
-    photo = load_photo(ctx.storage.get(inputs.original_key), max_side=PHOTO_MAX_SIDE)
     # A box the recogniser is unsure of (the offline estimate) does worse than the cut-out's
     # own focus-aware detection, so only a confident box seeds the cut-out.
     box = inputs.product.bounding_box
     trusted = box if inputs.product.confidence >= MIN_BOX_CONFIDENCE else None
-    bbox = _scaled_box(trusted, photo.width / inputs.full_width)
+    # load_photo shrinks the long side to PHOTO_MAX_SIDE, so the box shrinks by the same factor.
+    scale = min(1.0, PHOTO_MAX_SIDE / max(inputs.full_width, inputs.full_height))
+    bbox = _scaled_box(trusted, scale)
     # The provider shares the circuit breaker of every worker through Redis.
     provider = provider_from_settings(ctx.settings, redis_conn=ctx.redis)
     try:
         images = build_image_set(
-            photo,
+            # Decoded inside the call so no frame here keeps the photo alive: build_image_set
+            # drops it after the cut-out. 3000 px is enough for the 2000 px canvas and the
+            # cut-out; libjpeg then decodes a 24 MP JPEG at half size (docs/memory.md).
+            load_photo(ctx.storage.get(inputs.original_key), max_side=PHOTO_MAX_SIDE),
             bbox=bbox,
             product=inputs.product,
             listing=inputs.listing,
