@@ -8,7 +8,7 @@ from pydantic import SecretStr
 from shelfready_core.config import Settings
 from shelfready_core.envcheck import ENV_VARS, check_environment, mask_url, settings_env_names
 
-SECRET = "sk-ant-VERY-DISTINCTIVE-7f3a9c"
+SECRET = "fake-anthropic-key-VERY-DISTINCTIVE-7f3a9c"
 DB_PASSWORD = "db-pw-DISTINCTIVE-41"
 REDIS_PASSWORD = "redis-pw-DISTINCTIVE-99"
 R2_SECRET = "r2-secret-DISTINCTIVE-12"

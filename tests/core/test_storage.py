@@ -31,7 +31,7 @@ from shelfready_core.storage import (
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
 
-ACCESS_KEY = "AKIASHELFREADYTEST01"
+ACCESS_KEY = "test-access-key-shelfready-01"
 SECRET_KEY = "s3cr3t-Do-Not-Leak-7f9c2a"
 BAD_KEYS = [
     "",
