@@ -5,14 +5,9 @@ from __future__ import annotations
 import pytest
 
 from shelfready_core.schemas import ListingDraft
-from shelfready_listing.marketplace import (
-    AMAZON,
-    ETSY,
-    check_listing,
-    describe_rules,
-    rules_for,
-    utf8_len,
-)
+from shelfready_listing.marketplace import check_listing, describe_rules
+from shelfready_listing.rules import AMAZON, ETSY, rules_for
+from shelfready_listing.text_checks import utf8_len
 from tests.listing.samples import BAD_EN, BAD_ZH, BRAND, GOOD_EN, GOOD_ZH
 
 

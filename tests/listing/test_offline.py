@@ -6,15 +6,11 @@ import pytest
 
 from shelfready_core.config import Settings
 from shelfready_core.schemas import ListingRequest, ProductAnalysis
-from shelfready_listing.marketplace import (
-    check_listing,
-    has_cjk,
-    rules_for,
-    title_words_in_search_terms,
-    utf8_len,
-)
+from shelfready_listing.marketplace import check_listing
 from shelfready_listing.offline import OFFLINE_NOTICE, OfflineListingWriter
 from shelfready_listing.quality import score_listing
+from shelfready_listing.rules import rules_for
+from shelfready_listing.text_checks import has_cjk, title_words_in_search_terms, utf8_len
 from shelfready_listing.writer import ClaudeListingWriter, get_listing_writer
 from tests.listing.samples import bottle, mug, tshirt
 

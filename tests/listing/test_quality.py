@@ -5,8 +5,8 @@ from __future__ import annotations
 import re
 
 from shelfready_core.schemas import ListingDraft, QualityReport
-from shelfready_listing.marketplace import rules_for
 from shelfready_listing.quality import APPROVAL_SCORE, score_listing
+from shelfready_listing.rules import rules_for
 from tests.listing.samples import BAD_EN, BAD_ZH, BRAND, GOOD_EN, GOOD_ZH, bottle
 
 AMAZON_US = rules_for("amazon", "US")

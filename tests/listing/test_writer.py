@@ -10,8 +10,9 @@ import redis
 
 from shelfready_core.claude.errors import StructuredOutputError
 from shelfready_core.schemas import ListingDraft, ListingRequest
-from shelfready_listing.marketplace import check_listing, rules_for
+from shelfready_listing.marketplace import check_listing
 from shelfready_listing.prompts import system_prompt
+from shelfready_listing.rules import rules_for
 from shelfready_listing.writer import ClaudeListingWriter
 from tests.fakes.anthropic_server import FakeAnthropicServer, RecordedRequest, Reply
 from tests.listing.answers import LISTING_TOOL, MARKER, default_listing_answer

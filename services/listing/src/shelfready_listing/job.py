@@ -11,8 +11,8 @@ from shelfready_core.errors import InvalidInput
 from shelfready_core.models import Listing, Product, upsert_by_workflow
 from shelfready_core.schemas import ListingRequest, ProductAnalysis
 from shelfready_core.stage import StageContext, run_stage
-from shelfready_listing.marketplace import rules_for
 from shelfready_listing.quality import score_listing
+from shelfready_listing.rules import rules_for
 from shelfready_listing.writer import get_listing_writer
 
 log = logging.getLogger(__name__)

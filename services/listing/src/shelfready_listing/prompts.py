@@ -9,7 +9,9 @@ from __future__ import annotations
 import json
 
 from shelfready_core.schemas import ListingRequest, ProductAnalysis
-from shelfready_listing.marketplace import MarketplaceRules, describe_rules, primary_language
+from shelfready_listing.marketplace import describe_rules
+from shelfready_listing.rules import MarketplaceRules
+from shelfready_listing.text_checks import primary_language
 
 LANGUAGE_NAMES = {
     "en": "English",

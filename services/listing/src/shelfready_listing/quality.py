@@ -20,14 +20,9 @@ from difflib import SequenceMatcher
 from itertools import combinations
 
 from shelfready_core.schemas import ListingDraft, ProductAnalysis, QualityReport
-from shelfready_listing.marketplace import (
-    MarketplaceRules,
-    Violation,
-    find_violations,
-    has_cjk,
-    is_cjk_language,
-    primary_language,
-)
+from shelfready_listing.marketplace import Violation, find_violations
+from shelfready_listing.rules import MarketplaceRules
+from shelfready_listing.text_checks import has_cjk, is_cjk_language, primary_language
 
 logger = logging.getLogger(__name__)
 

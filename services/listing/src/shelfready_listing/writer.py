@@ -16,9 +16,11 @@ from shelfready_core.ai import ListingWriter, StageResult
 from shelfready_core.claude.client import ClaudeClient
 from shelfready_core.config import Settings
 from shelfready_core.schemas import ListingDraft, ListingRequest, ProductAnalysis
-from shelfready_listing.marketplace import check_listing, primary_language, rules_for
+from shelfready_listing.marketplace import check_listing
 from shelfready_listing.offline import OfflineListingWriter
 from shelfready_listing.prompts import system_prompt, user_prompt
+from shelfready_listing.rules import rules_for
+from shelfready_listing.text_checks import primary_language
 
 logger = logging.getLogger(__name__)
 
