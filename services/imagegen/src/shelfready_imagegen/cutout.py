@@ -394,7 +394,9 @@ def _compose(rgb: Image.Image, mask: np.ndarray, scale: float, max_side: int) ->
         size = (max(1, round(crop.width * out_scale)), max(1, round(crop.height * out_scale)))
         crop = crop.resize(size, Image.Resampling.LANCZOS, reducing_gap=2.0)
     soft = cv2.GaussianBlur(mask[wt:wb, wl:wr].astype(np.float32) / 255.0, (0, 0), 0.8)
-    alpha = cv2.resize(soft, crop.size, interpolation=cv2.INTER_LINEAR)
+    alpha: np.ndarray = np.asarray(
+        cv2.resize(soft, crop.size, interpolation=cv2.INTER_LINEAR), dtype=np.float32
+    )
     del soft
     # Choke the edge a little inward: the outermost ramp carries background colour (halo).
     # In place: at 3000 px each float temporary is 24 MB, and a work-horse's peak is here.
