@@ -14,20 +14,9 @@ from http import HTTPStatus
 from PIL import Image, UnidentifiedImageError
 
 from shelfready_core import defaults
+from shelfready_core.photo_formats import ACCEPTED_FORMATS, ACCEPTED_NAMES
 
 log = logging.getLogger(__name__)
-
-# Pillow format -> content type; the formats the recognition stage accepts (MPO: phone JPEGs).
-ACCEPTED_FORMATS = {
-    "JPEG": "image/jpeg",
-    "MPO": "image/jpeg",
-    "PNG": "image/png",
-    "WEBP": "image/webp",
-    "GIF": "image/gif",
-    "TIFF": "image/tiff",
-    "BMP": "image/bmp",
-}
-ACCEPTED_NAMES = ", ".join(sorted(set(ACCEPTED_FORMATS) - {"MPO"}))
 
 
 class UploadRejected(Exception):
@@ -95,4 +84,4 @@ def check_image(data: bytes, name: str) -> CheckedImage:
             f"{defaults.MIN_IMAGE_SIDE} px",
         )
     log.debug("upload %s is a %dx%d %s", name, width, height, image_format)
-    return CheckedImage(image_format, ACCEPTED_FORMATS[image_format], width, height)
+    return CheckedImage(image_format, ACCEPTED_FORMATS[image_format][0], width, height)

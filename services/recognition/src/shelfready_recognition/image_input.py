@@ -15,22 +15,13 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from shelfready_core import defaults
 from shelfready_core.errors import InvalidInput, StageError
+from shelfready_core.photo_formats import ACCEPTED_FORMATS, ACCEPTED_NAMES
 from shelfready_core.producer import STORAGE_SOURCE_PREFIX
 from shelfready_core.storage import Storage
 from shelfready_recognition.prepare import target_size
 
 log = logging.getLogger(__name__)
 
-# Pillow format name -> (content type, file extension). MPO is what many phones write.
-ACCEPTED_FORMATS = {
-    "JPEG": ("image/jpeg", "jpg"),
-    "MPO": ("image/jpeg", "jpg"),
-    "PNG": ("image/png", "png"),
-    "WEBP": ("image/webp", "webp"),
-    "GIF": ("image/gif", "gif"),
-    "TIFF": ("image/tiff", "tiff"),
-    "BMP": ("image/bmp", "bmp"),
-}
 # Analysis never needs more than this; JPEG draft mode decodes at 1/2, 1/4 or 1/8 scale.
 ANALYSIS_MAX_SIDE = 2048
 
@@ -90,8 +81,9 @@ def open_photo(data: bytes, name: str) -> Photo:
     try:
         image: Image.Image = Image.open(io.BytesIO(data))
     except UnidentifiedImageError as exc:
-        accepted = ", ".join(sorted({fmt for fmt in ACCEPTED_FORMATS if fmt != "MPO"}))
-        raise InvalidInput(f"{name!r} is not an image we can read (accepted: {accepted})") from exc
+        raise InvalidInput(
+            f"{name!r} is not an image we can read (accepted: {ACCEPTED_NAMES})"
+        ) from exc
     except Image.DecompressionBombError as exc:
         raise InvalidInput(f"{name!r} has too many pixels to be a product photo") from exc
     except (OSError, SyntaxError, ValueError) as exc:
