@@ -19,12 +19,12 @@ from shelfready_core.models import (
     utcnow,
 )
 from shelfready_core.redis_conn import get_redis
-from shelfready_core.schemas import BoundingBox, ListingDraft, ListingRequest, ProductAnalysis
+from shelfready_core.schemas import ListingDraft, ListingRequest, ProductAnalysis
 from shelfready_core.stage import StageContext, event, run_stage
 from shelfready_core.storage import get_storage, workflow_key
 from shelfready_imagegen.image_api import provider_from_settings
 from shelfready_imagegen.imageset import RenderedImage, build_image_set
-from shelfready_imagegen.photo import load_photo
+from shelfready_imagegen.photo import load_photo, scale_bbox
 
 log = logging.getLogger(__name__)
 
@@ -113,8 +113,9 @@ def _render(ctx: StageContext, only_index: int | None = None) -> tuple[list[Rend
     box = inputs.product.bounding_box
     trusted = box if inputs.product.confidence >= MIN_BOX_CONFIDENCE else None
     # load_photo shrinks the long side to PHOTO_MAX_SIDE, so the box shrinks by the same factor.
-    scale = min(1.0, PHOTO_MAX_SIDE / max(inputs.full_width, inputs.full_height))
-    bbox = _scaled_box(trusted, scale)
+    full = (inputs.full_width, inputs.full_height)
+    scale = min(1.0, PHOTO_MAX_SIDE / max(full))
+    bbox = trusted and scale_bbox(trusted, full, (round(full[0] * scale), round(full[1] * scale)))
     # The provider shares the circuit breaker of every worker through Redis.
     provider = provider_from_settings(ctx.settings, redis_conn=ctx.redis)
     try:
@@ -134,17 +135,6 @@ def _render(ctx: StageContext, only_index: int | None = None) -> tuple[list[Rend
         if provider is not None:
             provider.close()
     return images, inputs.version
-
-
-def _scaled_box(box: BoundingBox | None, scale: float) -> BoundingBox | None:
-    if box is None or scale == 1:
-        return box
-    return BoundingBox(
-        x=int(box.x * scale),
-        y=int(box.y * scale),
-        width=max(1, int(box.width * scale)),
-        height=max(1, int(box.height * scale)),
-    )
 
 
 @dataclass
