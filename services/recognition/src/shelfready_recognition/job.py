@@ -7,11 +7,12 @@ from typing import cast
 
 from shelfready_core import defaults
 from shelfready_core.models import Product, WorkflowStep, upsert_by_workflow
-from shelfready_core.schemas import BoundingBox, ListingRequest, ProductAnalysis
+from shelfready_core.schemas import ListingRequest, ProductAnalysis
 from shelfready_core.stage import StageContext, run_stage
 from shelfready_core.storage import workflow_key
 from shelfready_recognition.analyze import get_recognizer
 from shelfready_recognition.image_input import Photo, fetch_source, open_photo
+from shelfready_recognition.prepare import scale_box
 
 log = logging.getLogger(__name__)
 
@@ -68,12 +69,6 @@ def _in_full_size_pixels(analysis: ProductAnalysis, photo: Photo) -> ProductAnal
     box = analysis.bounding_box
     if box is None or photo.scale_to_full == 1:
         return analysis
-    scale = photo.scale_to_full
-    x, y = round(box.x * scale), round(box.y * scale)
-    scaled = BoundingBox(
-        x=min(x, photo.width - 1),
-        y=min(y, photo.height - 1),
-        width=max(1, min(round(box.width * scale), photo.width - x)),
-        height=max(1, min(round(box.height * scale), photo.height - y)),
-    )
+    # The same mapping (clamped to the image) that maps Claude's box back from the sent JPEG.
+    scaled = scale_box(box, 1 / photo.scale_to_full, (photo.width, photo.height))
     return analysis.model_copy(update={"bounding_box": scaled})
