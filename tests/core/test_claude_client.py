@@ -10,17 +10,19 @@ from pydantic import BaseModel, Field
 
 from shelfready_core.claude import (
     ClaudeClient,
+    ClaudeCredentialRejected,
     ClaudeNotConfigured,
     ClaudeOutputTruncated,
     ClaudeRefusal,
     ClaudeRequestError,
     ClaudeTimeout,
     ClaudeTransientError,
+    ClaudeUnavailable,
     LocalCircuitBreaker,
     StructuredOutputError,
 )
 from shelfready_core.claude.sdk import sdk_client
-from shelfready_core.errors import InvalidInput, StageError
+from shelfready_core.errors import InvalidInput, ServiceUnavailable, StageError
 from tests.fakes.anthropic_server import FAKE_API_KEY, FakeAnthropicServer, Reply, running_server
 
 SYSTEM = "You grade things. " * 20
@@ -202,7 +204,7 @@ def test_answer_cut_off_twice_raises_naming_the_token_budget(server, make_client
 
 @pytest.mark.parametrize(
     ("status", "error_type"),
-    [(400, "invalid_request_error"), (401, "authentication_error"), (413, "request_too_large")],
+    [(400, "invalid_request_error"), (404, "not_found_error"), (413, "request_too_large")],
 )
 def test_request_errors_are_not_retried_and_never_show_the_key(
     server, make_client, status, error_type
@@ -215,6 +217,36 @@ def test_request_errors_are_not_retried_and_never_show_the_key(
     assert caught.value.status_code == status
     assert f"HTTP {status} ({error_type}" in str(caught.value)
     assert FAKE_API_KEY not in str(caught.value) and FAKE_API_KEY not in repr(caught.value)
+    assert len(server.requests) == 1
+
+
+@pytest.mark.parametrize("status", [401, 403])
+def test_a_rejected_key_trips_the_breaker_for_everyone_and_names_the_key(server, status):
+    breaker = LocalCircuitBreaker("rejected-key-test", open_seconds=60)
+    client = ClaudeClient(
+        server.settings(), stage="test", model="claude-sonnet-5-5", timeout=5, breaker=breaker
+    )
+    server.rejecting_key = status == 401
+    if status == 403:
+        server.queue(Reply.error(403, "permission_error", "this key may not use this model"))
+
+    with pytest.raises(ClaudeCredentialRejected) as caught:
+        client.structured(system=SYSTEM, messages=MESSAGES, output=Verdict)
+    assert caught.value.cause == "ANTHROPIC_API_KEY was rejected"
+    assert isinstance(caught.value, ServiceUnavailable)  # deferred, never a job retry
+    assert not isinstance(caught.value, StageError)
+    assert f"HTTP {status}" in str(caught.value) and FAKE_API_KEY not in str(caught.value)
+    assert len(server.requests) == 1  # the SDK does not retry a rejected key
+    assert breaker.cause() == "ANTHROPIC_API_KEY was rejected"
+
+    # Every other caller sharing the breaker is refused without a call, with the cause.
+    other = ClaudeClient(
+        server.settings(), stage="other", model="claude-sonnet-5-5", timeout=5, breaker=breaker
+    )
+    with pytest.raises(ClaudeUnavailable) as refused:
+        other.structured(system=SYSTEM, messages=MESSAGES, output=Verdict)
+    assert refused.value.cause == "ANTHROPIC_API_KEY was rejected"
+    assert "ANTHROPIC_API_KEY was rejected" in str(refused.value)
     assert len(server.requests) == 1
 
 

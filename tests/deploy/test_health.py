@@ -60,7 +60,7 @@ def test_healthy_with_redis_database_and_a_live_worker(
     start_worker("listing")
     report = check_health(settings, "listing", redis=redis_conn, hostname=HOST)
     assert report.ok, report.render()
-    assert set(report.checks) == {"redis", "database", "heartbeat"}
+    assert set(report.checks) == {"redis", "database", "heartbeat", "credentials"}
     assert report.checks["heartbeat"][1].startswith("live workers listing-generation: ")
 
 

@@ -80,6 +80,11 @@ class Reply:
         return cls.error(500, "api_error", "Internal server error", retry_after=retry_after)
 
     @classmethod
+    def unauthorized(cls) -> Reply:
+        """What the API answers a revoked or mistyped key."""
+        return cls.error(401, "authentication_error", "invalid x-api-key")
+
+    @classmethod
     def slow(cls, seconds: float, tool_input: dict[str, Any] | None = None) -> Reply:
         """Answers only after `seconds` (longer than the client timeout: a timeout)."""
         return cls(tool_input=tool_input, delay_seconds=seconds)
@@ -185,6 +190,8 @@ class FakeAnthropicServer:
         self.request_ids = itertools.count(1)
         self._cached_prefixes: set[str] = set()
         self._stopping = threading.Event()
+        # 401 mode: every request's key is refused, as for a revoked key, until set False.
+        self.rejecting_key = False
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
         self._httpd.daemon_threads = True
         self._httpd.block_on_close = False
@@ -256,6 +263,8 @@ class FakeAnthropicServer:
         has_key = "x-api-key" in headers or headers.get("authorization", "").startswith("Bearer ")
         if not has_key or "anthropic-version" not in headers:
             return 401, _error("authentication_error", "API key or anthropic-version missing"), {}
+        if self.rejecting_key:
+            return 401, _error("authentication_error", "invalid x-api-key"), {}
         problem = _check_request(body)
         if problem:
             return 400, _error("invalid_request_error", problem), {}

@@ -23,6 +23,11 @@ from shelfready_core.db import session_scope
 from shelfready_core.producer import get_workflow
 from shelfready_core.views import workflow_json
 from tests.fakes.anthropic_server import FAKE_API_KEY, FakeAnthropicServer
+from tests.integration.servers import (  # noqa: F401 (fixtures)
+    private_postgres,
+    private_postgres_server,
+    private_redis,
+)
 from tests.listing.answers import default_listing_answer
 
 SHELFREADY = str(Path(sys.executable).with_name("shelfready"))

@@ -6,6 +6,7 @@ import json
 import os
 import sys
 import time
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated
 
@@ -232,17 +233,67 @@ def queues(
 
 
 @app.command()
-def retry(workflow_id: Annotated[str, typer.Argument()]) -> None:
-    """Resume a FAILED workflow from the step that failed."""
+def retry(
+    workflow_id: Annotated[str | None, typer.Argument(help="One FAILED workflow")] = None,
+    failed_since: Annotated[
+        str | None,
+        typer.Option(help="Every workflow that failed since then: 2h, 30m, 1d or an ISO time"),
+    ] = None,
+    all_failed: Annotated[bool, typer.Option(help="Every FAILED workflow")] = False,
+) -> None:
+    """Resume FAILED workflows from the step that failed (one, or many after an outage)."""
     from shelfready_core.producer import retry as retry_workflow
     from shelfready_core.redis_conn import get_redis
 
+    chosen = sum((workflow_id is not None, failed_since is not None, all_failed))
+    if chosen != 1:
+        raise _fail("give one of: a workflow id, --failed-since WHEN, --all-failed")
     settings = _settings()
+    if workflow_id is not None:
+        ids = [workflow_id]
+    else:
+        try:
+            since = _parse_since(failed_since) if failed_since else None
+        except ValueError as exc:
+            raise _fail(str(exc)) from exc
+        ids = _failed_workflow_ids(settings, since)
+    redis = get_redis(settings)
+    for one in ids:
+        try:
+            service = retry_workflow(settings, redis, one)
+        except ShelfReadyError as exc:
+            raise _fail(str(exc)) from exc
+        out.print(f"workflow {one} re-enqueued on the {service} queue")
+    if workflow_id is None:
+        out.print(f"{len(ids)} workflow(s) re-enqueued")
+
+
+def _parse_since(text: str) -> datetime:
+    """`2h`, `30m`, `45s`, `1d` ago, or an ISO 8601 time (UTC when it has no zone)."""
+    units = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+    value = text.strip()
+    if value[:-1].isdigit() and value[-1:] in units:
+        return datetime.now(UTC) - timedelta(seconds=int(value[:-1]) * units[value[-1]])
     try:
-        service = retry_workflow(settings, get_redis(settings), workflow_id)
-    except ShelfReadyError as exc:
-        raise _fail(str(exc)) from exc
-    out.print(f"workflow {workflow_id} re-enqueued on the {service} queue")
+        when = datetime.fromisoformat(value)
+    except ValueError:
+        raise ValueError(
+            f"--failed-since {text!r} is neither a duration (2h, 30m, 1d) nor an ISO time"
+        ) from None
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
+
+
+def _failed_workflow_ids(settings: Settings, since: datetime | None) -> list[str]:
+    from sqlmodel import col, select
+
+    from shelfready_core.db import session_scope
+    from shelfready_core.models import Workflow, WorkflowStatus
+
+    query = select(Workflow.id).where(col(Workflow.status) == WorkflowStatus.FAILED)
+    if since is not None:
+        query = query.where(col(Workflow.updated_at) >= since)
+    with session_scope(settings) as session:
+        return list(session.exec(query.order_by(col(Workflow.updated_at))).all())
 
 
 @app.command()
@@ -272,7 +323,10 @@ def regenerate(
 
 @app.command()
 def reconcile(
-    stuck_after: Annotated[float, typer.Option(help="Seconds without change")] = 120,
+    stuck_after: Annotated[
+        float | None,
+        typer.Option(help="Seconds without change (default: SHELFREADY_STUCK_AFTER)"),
+    ] = None,
 ) -> None:
     """Find workflows that stopped moving and resume (or fail) them."""
     from shelfready_core.reconcile import reconcile as run_reconcile

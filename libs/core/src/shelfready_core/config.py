@@ -69,6 +69,18 @@ class Settings(BaseSettings):
     # its queue and exits. None = the job's own time limit. Keep it below Railway's
     # drainingSeconds so the job is requeued before the container is killed.
     drain_seconds: int | None = Field(None, alias="SHELFREADY_DRAIN_SECONDS", ge=1)
+    # Outages: how long a workflow waits for a dependency before it fails; when a workflow
+    # without a live job counts as stuck; how often the workers look for stuck workflows.
+    outage_budget: int = Field(
+        defaults.OUTAGE_BUDGET_SECONDS, alias="SHELFREADY_OUTAGE_BUDGET", ge=1
+    )
+    stuck_after: int = Field(defaults.STUCK_AFTER_SECONDS, alias="SHELFREADY_STUCK_AFTER", ge=3)
+    reconcile_interval: int = Field(
+        defaults.RECONCILE_INTERVAL_SECONDS, alias="SHELFREADY_RECONCILE_INTERVAL", ge=1
+    )
+    breaker_open_seconds: int = Field(
+        defaults.BREAKER_OPEN_SECONDS, alias="SHELFREADY_BREAKER_OPEN_SECONDS", ge=1
+    )
     sqlite_path: Path = Field(Path("data/shelfready.db"), alias="SHELFREADY_SQLITE_PATH")
     # HTTP API: when set, every /api route requires `Authorization: Bearer <token>`.
     api_token: SecretStr | None = Field(None, alias="SHELFREADY_API_TOKEN")

@@ -42,10 +42,21 @@ PROGRESS_RECOGNISED = 30
 PROGRESS_LISTED = 60
 PROGRESS_DONE = 100
 
-# A stage that has not moved for this long with no live job is considered stuck.
-STUCK_AFTER_SECONDS = 120
+# A stage that has not moved for this long with no live job is considered stuck. A running
+# stage renews its workflow's updated_at every third of this (its lease), so a job lost with
+# Redis is found after at most this + one sweep (30 + 10 s: moving again within a minute),
+# while a job still running somewhere is never enqueued a second time.
+STUCK_AFTER_SECONDS = 30
 # How often a worker looks for stuck workflows (one worker at a time, via a Redis lock).
-RECONCILE_INTERVAL_SECONDS = 30
+RECONCILE_INTERVAL_SECONDS = 10
+
+# An outage (database, Redis or storage away, a key rejected) defers the job after 5 s,
+# doubling to at most 60 s, without spending its retries; a workflow waits at most the budget.
+OUTAGE_FIRST_DELAY_SECONDS = 5
+OUTAGE_MAX_DELAY_SECONDS = 60
+OUTAGE_BUDGET_SECONDS = 30 * 60
+# How long a tripped circuit breaker refuses calls before one trial call may test the API.
+BREAKER_OPEN_SECONDS = 60
 
 # Image input limits: phone photos are 12-48 MP; anything above is a decompression bomb.
 MAX_DOWNLOAD_BYTES = 25 * 1024 * 1024

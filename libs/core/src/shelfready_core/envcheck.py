@@ -168,6 +168,23 @@ ENV_VARS: tuple[EnvVar, ...] = (
         "seconds a stopping worker may finish its job before requeueing it (default: job limit)",
     ),
     EnvVar(
+        "SHELFREADY_OUTAGE_BUDGET",
+        "seconds a workflow waits for an unreachable database, Redis or storage, or a "
+        "rejected key, before it fails (default 1800)",
+    ),
+    EnvVar(
+        "SHELFREADY_STUCK_AFTER",
+        "seconds without change after which a workflow with no live job is resumed (default 30)",
+    ),
+    EnvVar(
+        "SHELFREADY_RECONCILE_INTERVAL",
+        "seconds between the workers' sweeps for stuck workflows (default 10)",
+    ),
+    EnvVar(
+        "SHELFREADY_BREAKER_OPEN_SECONDS",
+        "seconds a tripped circuit breaker refuses API calls before one trial call (default 60)",
+    ),
+    EnvVar(
         "SHELFREADY_API_TOKEN",
         "bearer token the HTTP API requires on /api routes (unset: no authentication)",
         secret=True,

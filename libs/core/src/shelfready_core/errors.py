@@ -22,8 +22,26 @@ class WorkflowNotFound(ShelfReadyError, LookupError):
 
 
 class ServiceUnavailable(ShelfReadyError):
-    """A remote service is known to be down (circuit open): defer the job, do not fail it."""
+    """A remote service is known to be down (circuit open): defer the job, do not fail it.
 
-    def __init__(self, message: str, retry_after_seconds: float) -> None:
+    `cause` says what is wrong in a few words ("ANTHROPIC_API_KEY was rejected"); it names
+    the outage in events, in health and in the reason of a workflow that waited too long.
+    """
+
+    def __init__(self, message: str, retry_after_seconds: float, cause: str | None = None) -> None:
         super().__init__(message)
         self.retry_after_seconds = retry_after_seconds
+        self.cause = cause
+
+
+class CredentialRejected(ServiceUnavailable):
+    """A service refused our credential (HTTP 401/403): a configuration outage, not the job's
+    fault. Retrying the job cannot help; waiting until an operator fixes the key can."""
+
+    def __init__(self, message: str, credential: str, retry_after_seconds: float = 0.0) -> None:
+        super().__init__(message, retry_after_seconds, cause=f"{credential} was rejected")
+        self.credential = credential
+
+
+class OutageOutlasted(ShelfReadyError):
+    """A workflow waited its whole outage budget for a dependency that did not come back."""

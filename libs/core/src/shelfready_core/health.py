@@ -1,4 +1,5 @@
-"""Is this worker service healthy? Redis answers, the database answers, its workers beat.
+"""Is this worker service healthy? Redis answers, the database answers, its workers beat, and
+no service has rejected our credentials (a tripped breaker names the key: a 503 says why).
 
 Three users: `shelfready health` (the images' Docker HEALTHCHECK), the two-route HTTP endpoint
 a worker serves on $PORT (Railway's deploy-time healthcheck), and operators. Every probe uses
@@ -27,6 +28,7 @@ from rq.defaults import DEFAULT_WORKER_TTL
 from sqlalchemy import text
 
 from shelfready_core import defaults
+from shelfready_core.claude.breaker import KEY_PREFIX as BREAKER_KEY_PREFIX
 from shelfready_core.config import Settings
 from shelfready_core.db import get_engine
 from shelfready_core.redis_conn import normalise_redis_url
@@ -146,6 +148,18 @@ def _check_heartbeat(
     return True, "live workers " + ", ".join(found)
 
 
+def _check_credentials(connection: redis_lib.Redis) -> Check:
+    """Every cause a tripped breaker holds, e.g. "ANTHROPIC_API_KEY was rejected"."""
+    causes = set()
+    for key in connection.scan_iter(match=f"{BREAKER_KEY_PREFIX}:*:cause", count=100):
+        value = connection.get(key)
+        if value:
+            causes.add(value.decode() if isinstance(value, bytes) else str(value))
+    if causes:
+        return False, "; ".join(sorted(causes))[:MAX_DETAIL_CHARS]
+    return True, "no credential rejected"
+
+
 def check_health(
     settings: Settings,
     service: str,
@@ -163,11 +177,14 @@ def check_health(
     checks = {"redis": _check_redis(connection), "database": _check_database(settings)}
     if connection is None or not checks["redis"][0]:
         checks["heartbeat"] = (False, "not checked: Redis did not answer")
+        checks["credentials"] = (False, "not checked: Redis did not answer")
     else:
         try:
             checks["heartbeat"] = _check_heartbeat(connection, services, hostname)
+            checks["credentials"] = _check_credentials(connection)
         except Exception as exc:  # Redis may go away between the probes
-            checks["heartbeat"] = _failure(exc)
+            checks.setdefault("heartbeat", _failure(exc))
+            checks["credentials"] = _failure(exc)
     report = HealthReport(service=service, checks=checks)
     if not report.ok:
         failed = "; ".join(f"{name}: {detail}" for name, (ok, detail) in checks.items() if not ok)

@@ -3,27 +3,36 @@
 A stage saves its results and moves the workflow to the next step in ONE transaction, then
 enqueues the next job under a deterministic id. If the process dies between the two, the
 reconciler sees a workflow whose job does not exist and enqueues it (see reconcile.py).
+
+An outage (outages.py: the database, Redis or storage away, a key rejected) raised anywhere in
+the job is not the job's fault: the job returns an RQ `Retry`, which re-schedules this same job
+after 5, 10, 20 ... 60 s without touching its retry budget, until the workflow's outage budget
+is spent. Whatever could not be written meanwhile waits in the job's meta (journal.py).
 """
 
 from __future__ import annotations
 
 import logging
+import math
+import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
 from redis import Redis
-from rq import get_current_job
+from rq import Retry, get_current_job
 from rq.exceptions import AbandonedJobError
 from rq.job import Job
 from rq.timeouts import JobTimeoutException
-from sqlmodel import Session
+from sqlmodel import Session, col, update
 
-from shelfready_core import defaults
+from shelfready_core import defaults, journal
+from shelfready_core.claude.breaker import make_breaker
 from shelfready_core.config import Settings, get_settings
 from shelfready_core.db import session_scope
-from shelfready_core.errors import InvalidInput, ServiceUnavailable
+from shelfready_core.errors import CredentialRejected, InvalidInput, OutageOutlasted
 from shelfready_core.models import (
     ApiUsage,
     Workflow,
@@ -32,14 +41,23 @@ from shelfready_core.models import (
     WorkflowStep,
     utcnow,
 )
+from shelfready_core.outages import Outage, format_duration, one_sentence, outage_of
 from shelfready_core.queues import SERVICE_FIRST_STEP, STEP_SERVICE, enqueue_stage, stage_job_id
 from shelfready_core.redis_conn import get_redis
 from shelfready_core.schemas import CallUsage
-from shelfready_core.storage import Storage, get_storage
+from shelfready_core.storage import Storage, StorageCredentialRejected, get_storage
 
 log = logging.getLogger(__name__)
 
 TERMINAL = {WorkflowStatus.COMPLETED, WorkflowStatus.FAILED, WorkflowStatus.CANCELLED}
+# Job meta: the current outage of this job, {"since": epoch seconds, "deferrals": n}.
+OUTAGE_META = "outage"
+# Job meta: how its last attempt failed, {"reason": ..., "outage": bool}, for the reconciler.
+FAILURE_META = "failure"
+# Retry.max of a deferral: the outage budget, not a count, decides when deferring stops.
+DEFER_WITHOUT_LIMIT = 10**9
+# Breaker that carries a storage credential rejection to the health check.
+STORAGE_BREAKER = "storage"
 
 
 @dataclass
@@ -52,9 +70,14 @@ class StageContext:
     redis: Redis
     storage: Storage
     _after_commit: list[Callable[[], Any]] = field(default_factory=list)
+    # Paid calls added to a session that has not committed yet.
+    _unsaved_usage: list[CallUsage] = field(default_factory=list)
 
-    def session(self) -> Any:
-        return session_scope(self.settings)
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        with session_scope(self.settings) as session:
+            yield session
+        self._unsaved_usage.clear()  # committed
 
     def workflow(self, session: Session) -> Workflow:
         workflow = session.get(Workflow, self.workflow_id)
@@ -73,6 +96,7 @@ class StageContext:
     def record_usage(self, session: Session, usage: list[CallUsage]) -> None:
         """Store paid calls and add their cost to the workflow's total."""
         workflow = self.workflow(session)
+        self._unsaved_usage.extend(usage)
         for call in usage:
             session.add(ApiUsage(workflow_id=self.workflow_id, **call.model_dump()))
             workflow.cost_usd = round(workflow.cost_usd + call.cost_usd, 6)
@@ -104,33 +128,48 @@ def event(workflow_id: str, stage: str, kind: str, message: str = "") -> Workflo
     return WorkflowEvent(workflow_id=workflow_id, stage=stage, kind=kind, message=message[:2000])
 
 
-def run_stage(service: str, workflow_id: str, body: Callable[[StageContext], str]) -> str:
-    """Run one stage for one workflow under the shared lifecycle; returns a short outcome."""
+def run_stage(service: str, workflow_id: str, body: Callable[[StageContext], str]) -> Any:
+    """Run one stage for one workflow under the shared lifecycle. Returns a short outcome, or
+    an rq `Retry` that re-schedules this same job when an outage deferred it."""
     settings = get_settings()
-    redis = get_redis(settings)
-    ctx = StageContext(service, workflow_id, settings, redis, get_storage(settings))
     job = get_current_job()
+    ctx = StageContext(service, workflow_id, settings, get_redis(settings), get_storage(settings))
+    try:
+        return _run(ctx, job, body)
+    except Exception as exc:
+        outage = outage_of(exc)
+        if outage is None or job is None:
+            raise
+        return _defer(ctx, job, outage, exc)
 
+
+def _run(ctx: StageContext, job: Job | None, body: Callable[[StageContext], str]) -> str:
     skip = _claim(ctx, job)
     if skip:
         _run_after_commit(ctx)
-        log.info("[%s] skipped workflow %s: %s", service, workflow_id, skip)
+        log.info("[%s] skipped workflow %s: %s", ctx.service, ctx.workflow_id, skip)
         return skip
 
-    log.info("[%s] started: workflow %s", service, workflow_id)
+    log.info("[%s] started: workflow %s", ctx.service, ctx.workflow_id)
     try:
-        outcome = body(ctx)
-    except ServiceUnavailable as exc:
-        return _defer(ctx, exc)
+        with _lease(ctx):
+            outcome = body(ctx)
     except InvalidInput:
         # Bad input will not get better with retries: fail now, with the reason.
         if job is not None:
             job.retries_left = 0
         raise
     except Exception as exc:
-        _record_failed_usage(ctx, getattr(exc, "usage", None))
+        usage = [*ctx._unsaved_usage, *(getattr(exc, "usage", None) or [])]
+        if outage_of(exc) is not None:
+            if job is not None:  # paid for, but not recorded: written on the next attempt
+                journal.keep_usage(job, usage)
+            raise
+        _record_failed_usage(ctx, job, usage)
         raise
     _run_after_commit(ctx)
+    if ctx.settings.uses_r2:  # storage answered: clear a rejected-key cause from health
+        make_breaker(STORAGE_BREAKER, ctx.redis).record_success()
     return outcome
 
 
@@ -140,37 +179,80 @@ def _run_after_commit(ctx: StageContext) -> None:
     ctx._after_commit.clear()
 
 
-def _record_failed_usage(ctx: StageContext, usage: list[CallUsage] | None) -> None:
+def _record_failed_usage(ctx: StageContext, job: Job | None, usage: list[CallUsage]) -> None:
     """Calls made before a failure were still paid for."""
     if not usage:
         return
     try:
         with ctx.session() as session:
             ctx.record_usage(session, usage)
-    except Exception:
-        log.exception("could not record the usage of a failed attempt")
+    except Exception as exc:
+        if outage_of(exc) is None or job is None:
+            log.exception("could not record the usage of a failed attempt")
+            return
+        journal.keep_usage(job, usage)
+        job.save_meta()
+
+
+@contextmanager
+def _lease(ctx: StageContext) -> Iterator[None]:
+    """While the body runs, renew the workflow's updated_at every third of the stuck-after
+    threshold: the reconciler never takes a running stage for a stuck one, even when Redis
+    lost the job's record."""
+    stop = threading.Event()
+    interval = max(1.0, ctx.settings.stuck_after / 3)
+
+    def renew() -> None:
+        while not stop.wait(interval):
+            try:
+                with session_scope(ctx.settings) as session:
+                    session.exec(  # type: ignore[call-overload]
+                        update(Workflow)
+                        .where(col(Workflow.id) == ctx.workflow_id)
+                        .where(col(Workflow.status) == WorkflowStatus.PROCESSING)
+                        .values(updated_at=utcnow())
+                    )
+            except Exception as exc:  # the body will meet the same outage and defer
+                log.debug("could not renew the lease of %s: %s", ctx.workflow_id, exc)
+
+    thread = threading.Thread(target=renew, name="stage-lease", daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
 
 
 def _claim(ctx: StageContext, job: Job | None) -> str | None:
-    """Mark the workflow as processed by this stage, or say why this delivery is redundant."""
+    """Mark the workflow as processed by this stage, or say why this delivery is redundant.
+    Writes first whatever earlier attempts of this job could not record."""
     with ctx.session() as session:
-        workflow = session.get(Workflow, ctx.workflow_id)
-        if workflow is None:
-            return "workflow no longer exists"
-        if workflow.status in TERMINAL:
-            return f"workflow is already {workflow.status}"
-        owner = STEP_SERVICE[WorkflowStep(workflow.current_step)]
-        if owner != ctx.service:
-            # A redundant delivery: make sure the step that is due has its job, then stop.
-            ctx._after_commit.append(
-                lambda: enqueue_stage(ctx.redis, owner, ctx.workflow_id, job_id=workflow.job_id)
-            )
-            return f"workflow is at {workflow.current_step}, which {owner} handles"
-        workflow.status = WorkflowStatus.PROCESSING
-        if job is not None:
-            workflow.job_id = job.id
-        workflow.updated_at = utcnow()
-        session.add(event(ctx.workflow_id, ctx.service, "started", _attempt_text(job)))
+        flushed = journal.write_pending(session, job, ctx.workflow_id)
+        skip = _claim_in(ctx, session, job)
+    if flushed:
+        journal.forget(job)
+    return skip
+
+
+def _claim_in(ctx: StageContext, session: Session, job: Job | None) -> str | None:
+    workflow = session.get(Workflow, ctx.workflow_id)
+    if workflow is None:
+        return "workflow no longer exists"
+    if workflow.status in TERMINAL:
+        return f"workflow is already {workflow.status}"
+    owner = STEP_SERVICE[WorkflowStep(workflow.current_step)]
+    if owner != ctx.service:
+        # A redundant delivery: make sure the step that is due has its job, then stop.
+        job_id = workflow.job_id
+        ctx._after_commit.append(
+            lambda: enqueue_stage(ctx.redis, owner, ctx.workflow_id, job_id=job_id)
+        )
+        return f"workflow is at {workflow.current_step}, which {owner} handles"
+    workflow.status = WorkflowStatus.PROCESSING
+    if job is not None:
+        workflow.job_id = job.id
+    workflow.updated_at = utcnow()
+    session.add(event(ctx.workflow_id, ctx.service, "started", _attempt_text(job)))
     return None
 
 
@@ -182,38 +264,84 @@ def _attempt_text(job: Job | None) -> str:
     return f"attempt {policy.max_retries - left + 1} of {policy.max_retries + 1}"
 
 
-def _defer(ctx: StageContext, exc: ServiceUnavailable) -> str:
-    """Re-schedule this stage for when the service should be back; the workflow stays PROCESSING."""
-    delay = max(1.0, exc.retry_after_seconds)
-    job_id = stage_job_id(ctx.service, ctx.workflow_id, f"-d{int(time.time() * 1000)}")
-    with ctx.session() as session:
-        workflow = ctx.workflow(session)
-        workflow.job_id = job_id
-        workflow.updated_at = utcnow()
-        session.add(
-            event(ctx.workflow_id, ctx.service, "deferred", f"{exc}; retry in {delay:.0f}s")
-        )
-    enqueue_stage(ctx.redis, ctx.service, ctx.workflow_id, job_id=job_id, delay_seconds=delay)
-    log.warning("[%s] deferred workflow %s by %.0fs: %s", ctx.service, ctx.workflow_id, delay, exc)
-    return "deferred"
+def deferral_delay(deferrals: int, retry_after: float | None = None) -> int:
+    """5 s, doubling, at most 60 s; never sooner than the service said it would be back."""
+    growing = defaults.OUTAGE_FIRST_DELAY_SECONDS * 2 ** max(0, min(deferrals - 1, 16))
+    wanted = max(growing, math.ceil(retry_after or 0))
+    return int(min(wanted, defaults.OUTAGE_MAX_DELAY_SECONDS))
+
+
+def _defer(ctx: StageContext, job: Job, outage: Outage, exc: Exception) -> Retry:
+    """Re-schedule this same job for later without spending a retry; the workflow stays
+    PROCESSING. Once the outage budget is spent, fail instead, naming the outage."""
+    now = time.time()
+    streak = dict(job.meta.get(OUTAGE_META) or {"since": now, "deferrals": 0})
+    streak["deferrals"] = int(streak["deferrals"]) + 1
+    waited = now - float(streak["since"])
+    budget = ctx.settings.outage_budget
+    if isinstance(exc, StorageCredentialRejected) and exc.cause:
+        _report_storage_rejection(ctx, exc.cause)
+    if waited >= budget:
+        job.meta.pop(OUTAGE_META, None)
+        job.retries_left = 0  # the failure callback records FAILED with this reason
+        raise OutageOutlasted(outage.outlasted(budget)) from exc
+    delay = deferral_delay(streak["deferrals"], getattr(exc, "retry_after_seconds", None))
+    delay = max(1, min(delay, math.ceil(budget - waited)))
+    message = f"{outage.cause}: {outage.detail}; trying again in {delay} s"
+    if streak["deferrals"] > 1:
+        message += f" (waiting for {format_duration(waited)} so far)"
+    journal.keep_event(job, ctx.service, "deferred", message)
+    if outage.cause != "the database was unreachable":
+        _write_pending_now(ctx, job)
+    job.meta[OUTAGE_META] = streak
+    job.save_meta()
+    log.warning(
+        "[%s] deferred workflow %s by %d s: %s", ctx.service, ctx.workflow_id, delay, message
+    )
+    return Retry(max=DEFER_WITHOUT_LIMIT, interval=delay)
+
+
+def _report_storage_rejection(ctx: StageContext, cause: str) -> None:
+    """Storage has no breaker of its own: trip one so the health check names the cause."""
+    breaker = make_breaker(
+        STORAGE_BREAKER, ctx.redis, open_seconds=ctx.settings.breaker_open_seconds
+    )
+    try:
+        breaker.trip(cause)
+    except Exception as exc:  # Redis away too: the deferral itself will tell
+        log.debug("could not report the storage rejection: %s", exc)
+
+
+def _write_pending_now(ctx: StageContext, job: Job) -> None:
+    """The database may be up (storage or a key is the problem): record the events now."""
+    try:
+        with session_scope(ctx.settings) as session:
+            journal.write_pending(session, job, ctx.workflow_id)
+    except Exception as exc:
+        if outage_of(exc) is None:
+            raise
+        return  # they wait in the job's meta for the next attempt
+    for key in (journal.PENDING_EVENTS, journal.PENDING_USAGE):
+        job.meta.pop(key, None)
 
 
 def readable_reason(exc_type: type[BaseException] | None, exc: BaseException | None) -> str:
-    """A reason a seller or operator can act on; never a traceback."""
+    """A reason a seller or operator can act on, in one sentence; never a traceback."""
     if exc_type is not None and issubclass(exc_type, AbandonedJobError):
         return "the worker processing this step stopped unexpectedly (job abandoned)"
     if exc_type is not None and issubclass(exc_type, JobTimeoutException):
         return "the step took longer than its time limit"
     if exc is None:
         return "unknown error"
-    text = str(exc).strip() or type(exc).__name__
-    if isinstance(exc, InvalidInput):
+    text = one_sentence(exc)
+    if isinstance(exc, InvalidInput | OutageOutlasted | CredentialRejected):
         return text
     return f"{type(exc).__name__}: {text}"
 
 
 def on_stage_failure(job: Job, connection: Redis, exc_type: Any, exc: Any, _tb: Any) -> None:
-    """RQ failure callback: record a retry, or mark FAILED only once no retry is left."""
+    """RQ failure callback: record a retry, or mark FAILED only once no retry is left. With
+    the database away, what it would write waits in the job's meta (journal.py)."""
     try:
         _record_failure(job, exc_type, exc)
     except Exception:  # a failing callback must not mask the job's own failure
@@ -226,21 +354,67 @@ def _record_failure(job: Job, exc_type: Any, exc: Any) -> None:
     policy = defaults.QUEUE_POLICIES.get(service)
     reason = readable_reason(exc_type, exc)
     retries_left = job.retries_left or 0
-    with session_scope(get_settings()) as session:
-        workflow = session.get(Workflow, workflow_id)
-        if workflow is None or workflow.status in TERMINAL:
-            return
-        workflow.updated_at = utcnow()
-        if retries_left > 0 and policy is not None:
-            used = policy.max_retries - retries_left
-            wait = policy.retry_intervals[min(used, len(policy.retry_intervals) - 1)]
-            message = f"attempt {used + 1} failed: {reason}; retrying in {wait}s"
-            session.add(event(workflow_id, service, "retrying", message))
-            log.warning("[%s] workflow %s %s", service, workflow_id, message)
-            return
-        step = workflow.current_step
-        workflow.status = WorkflowStatus.FAILED
-        workflow.failed_step = step
-        workflow.error = f"{step} failed: {reason}"
-        session.add(event(workflow_id, service, "failed", workflow.error))
-        log.error("[%s] workflow %s failed: %s", service, workflow_id, reason)
+    retrying = retries_left > 0 and policy is not None
+    job.meta.pop(OUTAGE_META, None)  # this attempt failed on its own: a new outage starts anew
+    job.meta[FAILURE_META] = {"reason": reason, "outage": False}
+    try:
+        with session_scope(get_settings()) as session:
+            flushed = journal.write_pending(session, job, workflow_id)
+            _record_failure_in(session, workflow_id, service, policy, reason, retries_left)
+    except Exception as db_exc:
+        if outage_of(db_exc) is None:
+            raise
+        if retrying and policy is not None:
+            journal.keep_event(
+                job, service, "retrying", _retrying_text(policy, retries_left, reason)
+            )
+        else:
+            job.meta[journal.UNRECORDED_FAILURE] = {"reason": reason}
+        job.save_meta()
+        log.warning(
+            "[%s] workflow %s: %s; the database is away (%s), recorded once it is back",
+            service,
+            workflow_id,
+            reason,
+            one_sentence(db_exc),
+        )
+        return
+    if flushed:
+        journal.forget(job)
+    job.save_meta()
+
+
+def _retrying_text(policy: defaults.QueuePolicy, retries_left: int, reason: str) -> str:
+    used = policy.max_retries - retries_left
+    wait = policy.retry_intervals[min(used, len(policy.retry_intervals) - 1)]
+    return f"attempt {used + 1} failed: {reason}; retrying in {wait}s"
+
+
+def _record_failure_in(
+    session: Session,
+    workflow_id: str,
+    service: str,
+    policy: defaults.QueuePolicy | None,
+    reason: str,
+    retries_left: int,
+) -> None:
+    workflow = session.get(Workflow, workflow_id)
+    if workflow is None or workflow.status in TERMINAL:
+        return
+    workflow.updated_at = utcnow()
+    if retries_left > 0 and policy is not None:
+        message = _retrying_text(policy, retries_left, reason)
+        session.add(event(workflow_id, service, "retrying", message))
+        log.warning("[%s] workflow %s %s", service, workflow_id, message)
+        return
+    mark_failed(session, workflow, service, reason)
+    log.error("[%s] workflow %s failed: %s", service, workflow_id, reason)
+
+
+def mark_failed(session: Session, workflow: Workflow, service: str, reason: str) -> None:
+    step = workflow.current_step
+    workflow.status = WorkflowStatus.FAILED
+    workflow.failed_step = step
+    workflow.error = f"{step} failed: {reason}"
+    workflow.updated_at = utcnow()
+    session.add(event(workflow.id, service, "failed", workflow.error))

@@ -19,6 +19,7 @@ from rq.worker_pool import WorkerPool
 from shelfready_core import defaults
 from shelfready_core.config import Settings
 from shelfready_core.health import serve_health_from_env
+from shelfready_core.outages import one_sentence, outage_of
 from shelfready_core.queues import STAGE_FUNCTIONS
 from shelfready_core.reconcile import reconcile_once_among_workers
 from shelfready_core.rq_worker import FallbackScheduler, ShelfReadyWorker
@@ -48,7 +49,7 @@ def queue_names(services: list[str]) -> list[str]:
 
 class ReconcilingWorkerPool(WorkerPool):
     """RQ's worker pool, plus sweeps in the pool process: abandoned jobs and due retries every
-    heartbeat interval, stuck workflows every RECONCILE_INTERVAL_SECONDS."""
+    heartbeat interval, stuck workflows every SHELFREADY_RECONCILE_INTERVAL seconds."""
 
     def __init__(self, *args: Any, settings: Settings, services: list[str], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -72,16 +73,22 @@ class ReconcilingWorkerPool(WorkerPool):
                 if recovered:
                     log.warning("requeued %d job(s) abandoned by a stopped worker", recovered)
                 self._fallback_scheduler.run_once()  # retries due while no scheduler runs
-            except Exception:  # Redis may be briefly away; the next sweep retries
-                log.exception("abandoned-job sweep failed")
+            except Exception as exc:  # Redis may be briefly away; the next sweep retries
+                log.warning("abandoned-job sweep failed: %s", _sentence(exc))
         if now >= self._next_sweep:
-            self._next_sweep = now + defaults.RECONCILE_INTERVAL_SECONDS
+            interval = self._settings.reconcile_interval
+            self._next_sweep = now + interval
             try:
-                reconcile_once_among_workers(
-                    self._settings, self.connection, defaults.RECONCILE_INTERVAL_SECONDS
-                )
-            except Exception:  # the database may be briefly away; the next sweep retries
-                log.exception("reconcile sweep failed")
+                reconcile_once_among_workers(self._settings, self.connection, interval)
+            except Exception as exc:  # the database may be briefly away; the next sweep retries
+                if outage_of(exc) is None:
+                    log.exception("reconcile sweep failed")
+                else:
+                    log.warning("reconcile sweep skipped: %s", _sentence(exc))
+
+
+def _sentence(exc: BaseException) -> str:
+    return f"{type(exc).__name__}: {one_sentence(exc)}"
 
 
 def requeue_abandoned(connection: Redis, services: list[str]) -> int:

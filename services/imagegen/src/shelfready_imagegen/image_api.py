@@ -38,6 +38,7 @@ from tenacity import (
 from shelfready_core import defaults
 from shelfready_core.claude.breaker import BreakerOpen, CircuitBreaker, make_breaker
 from shelfready_core.config import Settings
+from shelfready_core.errors import CredentialRejected
 
 logger = logging.getLogger(__name__)
 
@@ -60,6 +61,15 @@ class ImageAPIError(RuntimeError):
 
 class ImageAPIUnavailable(ImageAPIError):
     """The service itself failed (5xx, 429 or transport errors after retries, task timeout)."""
+
+
+class ImageAPICredentialRejected(ImageAPIError, CredentialRejected):
+    """The image API refused SHELFREADY_IMAGE_API_KEY (401/403): every worker's calls would
+    fail the same way, so the shared breaker is tripped with that cause until it is fixed."""
+
+    def __init__(self, message: str) -> None:
+        ImageAPIError.__init__(self, message)
+        CredentialRejected.__init__(self, message, "SHELFREADY_IMAGE_API_KEY")
 
 
 class _Transient(ImageAPIUnavailable):
@@ -124,6 +134,10 @@ class OpenAIImagesProvider:
         try:
             answer = self._submit(prompt, reference)
             image = self._resolve(answer)
+        except ImageAPICredentialRejected as exc:
+            if self.breaker is not None and exc.cause:
+                self.breaker.trip(exc.cause)
+            raise
         except ImageAPIUnavailable:
             if self.breaker is not None:
                 self.breaker.record_failure()
@@ -238,6 +252,10 @@ class OpenAIImagesProvider:
             raise _Transient(
                 f"image API answered {response.status_code}: {self._error_text(response)}",
                 retry_after=_retry_after(response.headers.get("retry-after")),
+            )
+        if response.status_code in (401, 403):
+            raise ImageAPICredentialRejected(
+                f"image API answered {response.status_code}: {self._error_text(response)}"
             )
         if response.status_code >= 400:
             raise ImageAPIError(

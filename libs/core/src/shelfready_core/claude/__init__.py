@@ -13,6 +13,7 @@ from shelfready_core.claude.breaker import (
     make_breaker,
 )
 from shelfready_core.claude.errors import (
+    ClaudeCredentialRejected,
     ClaudeError,
     ClaudeNotConfigured,
     ClaudeOutputTruncated,
@@ -40,6 +41,7 @@ def __getattr__(name: str) -> Any:
 __all__ = [
     "CircuitBreaker",
     "ClaudeClient",
+    "ClaudeCredentialRejected",
     "ClaudeError",
     "ClaudeNotConfigured",
     "ClaudeOutputTruncated",

@@ -16,6 +16,7 @@ from shelfready_core.ai import StageResult
 from shelfready_core.claude import pricing
 from shelfready_core.claude.breaker import BreakerOpen, CircuitBreaker, make_breaker
 from shelfready_core.claude.errors import (
+    ClaudeCredentialRejected,
     ClaudeOutputTruncated,
     ClaudeRefusal,
     ClaudeRequestError,
@@ -59,7 +60,11 @@ class ClaudeClient:
         self.timeout = timeout
         self.max_retries = max_retries
         # One breaker for the whole API, shared by every stage and worker through Redis.
-        self.breaker = breaker if breaker is not None else make_breaker("anthropic", redis)
+        self.breaker = (
+            breaker
+            if breaker is not None
+            else make_breaker("anthropic", redis, open_seconds=settings.breaker_open_seconds)
+        )
 
     def structured(
         self,
@@ -143,10 +148,12 @@ class ClaudeClient:
         try:
             self.breaker.admit()
         except BreakerOpen as exc:
+            failing = exc.cause or "the Claude API is failing"
             raise ClaudeUnavailable(
-                f"{self.stage}: the Claude API is failing (circuit breaker {exc.name} open); "
+                f"{self.stage}: {failing} (circuit breaker {exc.name} open); "
                 f"no call made, retry in {exc.retry_after_seconds:.1f} s",
                 retry_after_seconds=exc.retry_after_seconds,
+                cause=exc.cause or "the Claude API was unavailable",
             ) from None
         client = sdk_client(
             self.settings, stage=self.stage, timeout=self.timeout, max_retries=self.max_retries
@@ -197,6 +204,14 @@ class ClaudeClient:
                 status_code=exc.status_code,
                 usage=usage,
             ) from exc
+        if exc.status_code in (401, 403):
+            # Our key, not this request: every call would fail the same way until it is fixed.
+            rejected = ClaudeCredentialRejected(
+                f"{where}: {detail}", status_code=exc.status_code, usage=usage
+            )
+            assert rejected.cause is not None
+            self.breaker.trip(rejected.cause)
+            raise rejected from exc
         # The API answered: it is up, the request is what is wrong.
         self.breaker.record_success()
         raise ClaudeRequestError(

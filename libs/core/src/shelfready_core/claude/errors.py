@@ -3,12 +3,19 @@
 Messages name the stage, the model and the cause; they never contain the API key.
 They also fit the job lifecycle's classes: a refusal is InvalidInput (retrying cannot help),
 transient failures and invalid answers are StageError (the job's retries get another go),
-an open breaker is ServiceUnavailable (the job is deferred, not failed).
+an open breaker is ServiceUnavailable and a rejected key CredentialRejected (both defer the
+job, not fail it).
 """
 
 from __future__ import annotations
 
-from shelfready_core.errors import InvalidInput, ServiceUnavailable, ShelfReadyError, StageError
+from shelfready_core.errors import (
+    CredentialRejected,
+    InvalidInput,
+    ServiceUnavailable,
+    ShelfReadyError,
+    StageError,
+)
 from shelfready_core.schemas import CallUsage
 
 
@@ -43,7 +50,7 @@ class ClaudeRefusal(ClaudeError, InvalidInput):
 
 
 class ClaudeRequestError(ClaudeError):
-    """The API rejected the request itself (400/401/403/404/413...). Not retryable as is."""
+    """The API rejected the request itself (400/404/413...). Not retryable as is."""
 
     def __init__(
         self, message: str, *, status_code: int | None = None, usage: list[CallUsage] | None = None
@@ -69,6 +76,21 @@ class ClaudeTimeout(ClaudeTransientError):
 class ClaudeUnavailable(ClaudeError, ServiceUnavailable):
     """The shared circuit breaker is open: no call was made. Try again after the given delay."""
 
-    def __init__(self, message: str, *, retry_after_seconds: float) -> None:
-        ServiceUnavailable.__init__(self, message, retry_after_seconds)
+    def __init__(
+        self, message: str, *, retry_after_seconds: float, cause: str | None = None
+    ) -> None:
+        ServiceUnavailable.__init__(self, message, retry_after_seconds, cause)
         self.usage = []
+
+
+class ClaudeCredentialRejected(ClaudeError, CredentialRejected):
+    """The API refused ANTHROPIC_API_KEY (HTTP 401/403): a configuration outage for every
+    worker. The breaker is tripped so no one else spends a call on it; the job is deferred."""
+
+    def __init__(self, message: str, *, status_code: int, usage: list[CallUsage] | None = None):
+        CredentialRejected.__init__(self, message, CREDENTIAL)
+        self.usage = list(usage or [])
+        self.status_code = status_code
+
+
+CREDENTIAL = "ANTHROPIC_API_KEY"

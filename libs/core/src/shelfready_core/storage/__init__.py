@@ -11,8 +11,10 @@ from shelfready_core.config import Settings
 from shelfready_core.storage.base import (
     HEALTHCHECK_PREFIX,
     Storage,
+    StorageCredentialRejected,
     StorageError,
     StorageNotFound,
+    StorageUnavailable,
     run_health_probe,
 )
 from shelfready_core.storage.keys import (
@@ -31,8 +33,10 @@ __all__ = [
     "LocalStorage",
     "S3Storage",
     "Storage",
+    "StorageCredentialRejected",
     "StorageError",
     "StorageNotFound",
+    "StorageUnavailable",
     "get_storage",
     "run_health_probe",
     "validate_key",

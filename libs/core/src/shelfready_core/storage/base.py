@@ -6,6 +6,8 @@ import logging
 import uuid
 from typing import Protocol, runtime_checkable
 
+from shelfready_core.errors import CredentialRejected
+
 logger = logging.getLogger(__name__)
 
 HEALTHCHECK_PREFIX = "_healthcheck/"
@@ -13,6 +15,18 @@ HEALTHCHECK_PREFIX = "_healthcheck/"
 
 class StorageError(Exception):
     """Storage is unreachable, misconfigured or refused an operation."""
+
+
+class StorageUnavailable(StorageError):
+    """The storage endpoint could not be reached (or kept failing): an outage, not the job's
+    fault; the stage defers the job until it answers again."""
+
+
+class StorageCredentialRejected(StorageError, CredentialRejected):
+    """The bucket refused our access key (HTTP 401/403): a configuration outage."""
+
+    def __init__(self, message: str, credential: str) -> None:
+        CredentialRejected.__init__(self, message, credential)
 
 
 class StorageNotFound(StorageError, KeyError):

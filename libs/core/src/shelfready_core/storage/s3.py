@@ -8,10 +8,17 @@ from urllib.parse import quote
 
 import boto3
 from botocore.config import Config
-from botocore.exceptions import BotoCoreError, ClientError
+from botocore.exceptions import BotoCoreError, ClientError, HTTPClientError
+from botocore.exceptions import ConnectionError as BotoConnectionError
 from pydantic import SecretStr
 
-from shelfready_core.storage.base import StorageError, StorageNotFound, run_health_probe
+from shelfready_core.storage.base import (
+    StorageCredentialRejected,
+    StorageError,
+    StorageNotFound,
+    StorageUnavailable,
+    run_health_probe,
+)
 from shelfready_core.storage.keys import validate_key, validate_prefix
 
 if TYPE_CHECKING:
@@ -32,6 +39,11 @@ READ_TIMEOUT_SECONDS = 60
 MAX_ATTEMPTS = 3
 # How S3 (and R2) say "no such key": GetObject names it, HeadObject only has the status.
 _NOT_FOUND_CODES = frozenset({"NoSuchKey", "404", "NotFound"})
+# How S3 (and R2) say "this key is not accepted": a configuration outage, not the job's fault.
+_REJECTED_CODES = frozenset(
+    {"InvalidAccessKeyId", "SignatureDoesNotMatch", "AccessDenied", "InvalidToken", "Unauthorized"}
+)
+REJECTED_CREDENTIAL = "CLOUDFLARE_R2_ACCESS_KEY"
 
 
 def _client_config() -> Config:
@@ -121,16 +133,27 @@ class S3Storage:
         return text
 
     def _fail(self, action: str, key: str, exc: Exception) -> NoReturn:
-        """Raise StorageNotFound for a missing key, else StorageError naming what failed."""
+        """Raise StorageNotFound for a missing key; StorageUnavailable when the endpoint cannot
+        be reached or keeps failing, StorageCredentialRejected when it refuses our key (both
+        outages: the job waits); else StorageError naming what failed."""
+        error_class: type[StorageError] = StorageError
         if isinstance(exc, ClientError):
             error = exc.response.get("Error", {})
             code = str(error.get("Code", ""))
+            status = int(exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0)
             if code in _NOT_FOUND_CODES:
                 raise StorageNotFound(key, self.description) from None
             detail = f"{code}: {error.get('Message') or exc}"
+            if code in _REJECTED_CODES or status in (401, 403):
+                message = self._scrub(f"could not {action} {key!r} in {self.description}: {detail}")
+                raise StorageCredentialRejected(message, REJECTED_CREDENTIAL) from None
+            if status >= 500:
+                error_class = StorageUnavailable
         else:
             detail = f"{type(exc).__name__}: {exc}"
-        raise StorageError(
+            if isinstance(exc, BotoConnectionError | HTTPClientError):
+                error_class = StorageUnavailable
+        raise error_class(
             self._scrub(f"could not {action} {key!r} in {self.description}: {detail}")
         )
 
