@@ -59,6 +59,24 @@ def test_opens_after_the_threshold_of_consecutive_failures(make_breaker):
     assert 0 < caught.value.retry_after_seconds <= 60
 
 
+def test_a_trip_opens_at_once_with_its_cause_until_a_trial_succeeds(make_breaker):
+    breaker = make_breaker(failure_threshold=5, open_seconds=OPEN_SECONDS)
+    assert breaker.cause() is None
+
+    breaker.trip("ANTHROPIC_API_KEY was rejected")
+
+    with pytest.raises(BreakerOpen) as caught:
+        breaker.admit()
+    assert caught.value.cause == "ANTHROPIC_API_KEY was rejected"
+    assert "ANTHROPIC_API_KEY was rejected" in str(caught.value)
+    time.sleep(OPEN_SECONDS + 0.05)
+    assert breaker.admit() == "trial"
+    assert breaker.cause() == "ANTHROPIC_API_KEY was rejected"  # not known to be fixed yet
+    breaker.record_success()
+    assert breaker.cause() is None
+    assert breaker.admit() == "closed"
+
+
 def test_a_success_resets_the_count(make_breaker):
     breaker = make_breaker(failure_threshold=5, open_seconds=60)
     for _ in range(4):

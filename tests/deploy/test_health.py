@@ -13,6 +13,7 @@ from rq import Queue, Worker
 from rq.utils import utcformat
 
 from shelfready_core import defaults
+from shelfready_core.claude.breaker import RedisCircuitBreaker
 from shelfready_core.config import Settings
 from shelfready_core.health import (
     HEARTBEAT_MAX_AGE_SECONDS,
@@ -62,6 +63,22 @@ def test_healthy_with_redis_database_and_a_live_worker(
     assert report.ok, report.render()
     assert set(report.checks) == {"redis", "database", "heartbeat", "credentials"}
     assert report.checks["heartbeat"][1].startswith("live workers listing-generation: ")
+
+
+def test_a_rejected_key_makes_the_service_unhealthy_naming_the_key(
+    settings: Settings, redis_conn: redis.Redis, start_worker: Callable[..., Worker]
+) -> None:
+    start_worker("listing")
+    breaker = RedisCircuitBreaker(redis_conn, "anthropic", open_seconds=60)
+    breaker.trip("ANTHROPIC_API_KEY was rejected")
+
+    report = check_health(settings, "listing", redis=redis_conn, hostname=HOST)
+    assert not report.ok
+    assert report.checks["credentials"] == (False, "ANTHROPIC_API_KEY was rejected")
+    assert report.checks["redis"][0] and report.checks["heartbeat"][0]
+
+    breaker.record_success()  # the trial call after the key was fixed went through
+    assert check_health(settings, "listing", redis=redis_conn, hostname=HOST).ok
 
 
 def test_a_worker_of_another_queue_does_not_count(

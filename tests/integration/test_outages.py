@@ -21,7 +21,11 @@ from tests.integration.servers import PrivatePostgres, PrivateRedis, free_port
 
 pytestmark = pytest.mark.slow
 
-WORKFLOWS = 20
+WORKFLOWS = 20  # the database outages: as in the issue
+# Redis loss and a rejected key need fewer to show the same, and the image stage (two
+# workers on two cores) sets the pace: each workflow costs seconds of rendering.
+REDIS_WORKFLOWS = 10
+KEY_WORKFLOWS = 6
 STAGE_ORDER = {"recognition": 0, "listing": 1, "imagegen": 2}
 RESULT_COUNTS = {"product": 1, "listing": 1, "image_set": 1, "listing_image": 5}
 
@@ -208,8 +212,8 @@ def test_an_empty_redis_mid_run_resumes_every_workflow_within_a_minute(
     fleet: Pipeline, private_redis: PrivateRedis
 ) -> None:
     start_pools(fleet)
-    ids = submit(fleet)
-    wait_until(fleet, lambda found: completed(found) >= 3, 240, "3 workflows completed")
+    ids = submit(fleet, REDIS_WORKFLOWS)
+    wait_until(fleet, lambda found: completed(found) >= 2, 240, "2 workflows completed")
     private_redis.stop()  # keeps nothing on disk: every queued and scheduled job is gone
     private_redis.start()
     replaced = datetime.now().astimezone()
@@ -255,7 +259,7 @@ def test_a_rejected_key_defers_every_workflow_until_it_is_restored(
     claude_server.rejecting_key = True
     health_port = free_port()
     start_pools(fleet, health_port=health_port)
-    ids = submit(fleet)
+    ids = submit(fleet, KEY_WORKFLOWS)
     rejected_at = time.monotonic()
 
     # Recognition defers after 5 s, 10 s, 20 s ...: wait past the first three deferrals.
