@@ -15,6 +15,7 @@ from shelfready_core.claude.breaker import LocalCircuitBreaker
 from shelfready_core.config import Settings
 from shelfready_core.schemas import ListingDraft, ListingRequest, ProductAnalysis
 from shelfready_imagegen.image_api import (
+    ImageAPICredentialRejected,
     ImageAPIError,
     ImageAPIUnavailable,
     OpenAIImagesProvider,
@@ -167,6 +168,22 @@ def test_wrong_key_is_a_clear_error_without_the_key() -> None:
         with pytest.raises(ImageAPIError, match="401: invalid api key") as failure:
             provider.generate(kind="scene", prompt="p", reference=b"")
     assert "sk-wrong" not in str(failure.value)
+
+
+def test_a_rejected_key_trips_the_shared_breaker_naming_the_key() -> None:
+    breaker = LocalCircuitBreaker("image-api-test-rejected", open_seconds=60)
+    with serve_image_api() as api:
+        provider = OpenAIImagesProvider(
+            api.base_url, SecretStr("sk-wrong"), "m", sleep=Sleeps(), breaker=breaker
+        )
+        with pytest.raises(ImageAPICredentialRejected) as failure:
+            provider.generate(kind="scene", prompt="p", reference=b"")
+        assert len(api.requests) == 1  # not retried
+        with pytest.raises(ImageAPIUnavailable, match="SHELFREADY_IMAGE_API_KEY was rejected"):
+            provider.generate(kind="scene", prompt="p", reference=b"")
+        assert len(api.requests) == 1  # every other caller is refused without a call
+    assert failure.value.cause == "SHELFREADY_IMAGE_API_KEY was rejected"
+    assert breaker.cause() == "SHELFREADY_IMAGE_API_KEY was rejected"
 
 
 def test_provider_from_settings() -> None:
