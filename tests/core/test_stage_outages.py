@@ -17,6 +17,7 @@ from shelfready_core import defaults, journal, queues
 from shelfready_core.claude.errors import ClaudeCredentialRejected
 from shelfready_core.config import Settings, get_settings
 from shelfready_core.db import get_engine, session_scope
+from shelfready_core.errors import StageError
 from shelfready_core.models import Workflow, WorkflowEvent, WorkflowStatus
 from shelfready_core.reconcile import reconcile
 from shelfready_core.rq_worker import FallbackScheduler
@@ -239,3 +240,40 @@ def test_the_reconciler_resumes_a_job_that_died_of_an_outage_and_fails_one_that_
     assert fault.error == (
         "IMAGE_DOWNLOAD failed: ValueError: invalid literal for int() with base 10: 'not a number'"
     )
+
+
+def test_a_retry_the_callback_could_not_record_is_written_before_the_next_attempt(
+    deployment: Deployment,
+) -> None:
+    attempts: list[int] = []
+
+    def fails_once_then_the_database_goes(ctx: StageContext) -> str:
+        attempts.append(1)
+        if len(attempts) == 1:
+            deployment.database_down()  # gone before the failure callback runs
+            raise StageError("the answer did not validate")
+        return complete(ctx)
+
+    BODY.append(fails_once_then_the_database_goes)
+    workflow_id = deployment.new_workflow()
+    job = queues.enqueue_stage(deployment.redis, "recognition", workflow_id)
+    deployment.run_due_jobs()
+
+    job = Job.fetch(job.id, connection=deployment.redis)
+    assert job.retries_left == 2  # the job's own fault: a retry spent
+    [pending] = job.meta[journal.PENDING_EVENTS]
+    assert pending["kind"] == "retrying"
+    assert pending["message"] == (
+        "attempt 1 failed: StageError: the answer did not validate; retrying in 2s"
+    )
+
+    deployment.database_up()
+    deployment.run_due_jobs()
+    events = deployment.events(workflow_id)
+    assert [(e.kind, e.message) for e in events] == [
+        ("started", "attempt 1 of 4"),
+        ("retrying", pending["message"]),
+        ("started", "attempt 2 of 4"),
+        ("completed", "done"),
+    ]
+    assert deployment.workflow(workflow_id).status == WorkflowStatus.COMPLETED
