@@ -5,15 +5,10 @@ from __future__ import annotations
 import json
 import subprocess
 from pathlib import Path
-from urllib.parse import unquote, urlparse
 
 from PIL import Image
 
 from tests.integration.conftest import SAMPLES, Pipeline, terminal
-
-
-def _path(url: str) -> Path:
-    return Path(unquote(urlparse(url).path))
 
 
 def _border_is_white(path: Path) -> bool:
@@ -61,8 +56,11 @@ def test_several_workflows_complete_through_three_worker_services(pipeline: Pipe
         images = data["images"]["items"]
         main = next(item for item in images if item["kind"] == "main")
         assert main["width"] >= 2000 and main["height"] >= 2000
-        assert _path(main["url"]).is_file()
-        assert _border_is_white(_path(main["url"]))
+        # Clients get the API route, never this server's file path; the file is under the key.
+        assert main["url"] == f"/api/workflows/{data['id']}/images/1"
+        path = pipeline.storage_dir / main["key"]
+        assert path.is_file()
+        assert _border_is_white(path)
         assert main["compliance"]["passed"], main["compliance"]
 
 

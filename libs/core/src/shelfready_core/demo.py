@@ -112,11 +112,11 @@ def _export(data: dict, folder: Path, storage) -> None:  # type: ignore[type-arg
     (folder / "images").mkdir(parents=True)
     names = []
     for item in (data.get("images") or {}).get("items", []):
-        if not item["url"]:
+        key = item["key"]
+        if not key:
             continue
-        key = item["url"].split("/workflows/", 1)[-1]
         name = f"{item['index']}-{item['kind']}{Path(key).suffix}"
-        (folder / "images" / name).write_bytes(storage.get(f"workflows/{key}"))
+        (folder / "images" / name).write_bytes(storage.get(key))
         names.append((item, name))
     (folder / "listing.json").write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n")
     (folder / "listing.md").write_text(_markdown(data, names), encoding="utf-8")

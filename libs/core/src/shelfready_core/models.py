@@ -135,8 +135,29 @@ class Listing(SQLModel, table=True):
     quality_reasons: list[str] | None = _json_column()
     approved: bool = Field(default=False)
     writer: str = Field(default="claude", max_length=32)
+    # The seller's edits: `version` is the newest ListingVersion; approved_at is the seller's
+    # sign-off (`approved` above is the quality gate), cleared by every edit.
+    version: int = Field(default=1, ge=1)
+    approved_at: datetime | None = _timestamp(nullable=True)
     created_at: datetime = _timestamp()
     updated_at: datetime = _timestamp()
+
+
+class ListingVersion(SQLModel, table=True):
+    """Append-only history of a listing's text: version 1 as generated, then one per edit."""
+
+    __tablename__ = "listing_version"
+    __table_args__ = (UniqueConstraint("workflow_id", "version", name="uq_listing_version_number"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    workflow_id: str = Field(foreign_key="workflow.id", index=True, max_length=36)
+    version: int = Field(ge=1)
+    source: str = Field(max_length=16)  # "generated" or "edit"
+    fields: dict[str, Any] | None = _json_column()  # title, bullet_points, description, ...
+    quality_score: int = Field(default=0)
+    quality_reasons: list[str] | None = _json_column()
+    findings: list[dict[str, Any]] | None = _json_column()  # rule violations at this version
+    created_at: datetime = _timestamp()
 
 
 class ImageSet(SQLModel, table=True):

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
+# Amazon SKUs are at most 40 characters. Periods and spaces are left out because marketplace
+# image names use periods as separators (`<SKU>.MAIN.jpg`).
+SKU_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9_-]{0,39}$"
+
 
 class BoundingBox(BaseModel):
     """Where the product sits in the original photo, in pixels of the EXIF-transposed image."""
@@ -45,6 +49,11 @@ class ListingRequest(BaseModel):
 
     brand: str | None = None
     category: str | None = None
+    sku: str | None = Field(
+        None,
+        pattern=SKU_PATTERN,
+        description="The seller's stock-keeping unit; names the exported image files",
+    )
     product_name: str | None = None
     features: list[str] = Field(default_factory=list)
     specifications: dict[str, str] = Field(default_factory=dict)

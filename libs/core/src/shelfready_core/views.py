@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, func, select
 
+from shelfready_core.media_urls import image_route, photo_route, shown_url
 from shelfready_core.models import (
     ApiUsage,
     ImageSet,
@@ -38,7 +39,7 @@ def workflow_json(session: Session, workflow: Workflow, *, events: bool = False)
         "completed_at": workflow.completed_at.isoformat() if workflow.completed_at else None,
         "product": _product(product),
         "listing": _listing(listing),
-        "images": _images(session, image_set),
+        "images": _images(session, image_set, workflow.id),
         "usage": usage_json(session, workflow),
     }
     if events:
@@ -60,7 +61,7 @@ def _product(product: Product | None) -> dict[str, Any] | None:
     return {
         **(product.attributes or {}),
         "analyzer": product.analyzer,
-        "original_url": product.original_url,
+        "original_url": shown_url(product.original_url, photo_route(product.workflow_id)),
         "width": product.width,
         "height": product.height,
         "sent_size": [product.sent_width, product.sent_height] if product.sent_width else None,
@@ -83,10 +84,14 @@ def _listing(listing: Listing | None) -> dict[str, Any] | None:
             "approved": listing.approved,
         },
         "writer": listing.writer,
+        "version": listing.version,
+        "approved_at": listing.approved_at.isoformat() if listing.approved_at else None,
     }
 
 
-def _images(session: Session, image_set: ImageSet | None) -> dict[str, Any] | None:
+def _images(
+    session: Session, image_set: ImageSet | None, workflow_id: str
+) -> dict[str, Any] | None:
     if image_set is None:
         return None
     items = session.exec(
@@ -100,8 +105,11 @@ def _images(session: Session, image_set: ImageSet | None) -> dict[str, Any] | No
             {
                 "index": item.index,
                 "kind": item.kind,
-                "url": item.url,
-                "thumbnail_url": item.thumbnail_url,
+                "key": item.key,  # the storage key (not a path): what exports read
+                "url": shown_url(item.url, image_route(workflow_id, item.index)),
+                "thumbnail_url": shown_url(
+                    item.thumbnail_url, image_route(workflow_id, item.index, thumbnail=True)
+                ),
                 "width": item.width,
                 "height": item.height,
                 "content_type": item.content_type,

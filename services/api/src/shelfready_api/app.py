@@ -11,7 +11,14 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.exc import OperationalError
 
-from shelfready_api import health, workflows
+from shelfready_api import (
+    export_routes,
+    health,
+    listing_routes,
+    media_routes,
+    web,
+    workflows,
+)
 from shelfready_api.body_limit import BodySizeLimit, BodyTooLarge, too_large_response
 from shelfready_api.deps import ApiState
 from shelfready_core import defaults
@@ -49,8 +56,12 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.add_middleware(BodySizeLimit, max_bytes=MAX_REQUEST_BYTES)
+    app.include_router(listing_routes.router)  # before workflows: GET "" and /{id}/review
     app.include_router(workflows.router)
+    app.include_router(media_routes.router)
+    app.include_router(export_routes.router)
     app.include_router(health.router)
+    web.mount(app)
     _add_error_handlers(app)
     return app
 
