@@ -99,7 +99,14 @@ def worker(
 
 @app.command()
 def submit(
-    sources: Annotated[list[str], typer.Argument(help="Photo paths or http(s) URLs")],
+    sources: Annotated[
+        list[str] | None, typer.Argument(help="Photo paths, folders of photos, or http(s) URLs")
+    ] = None,
+    csv_file: Annotated[
+        Path | None,
+        typer.Option("--csv", help="A batch CSV: photo, sku, brand, category, ... per row"),
+    ] = None,
+    sku: Annotated[str | None, typer.Option(help="The SKU (one photo only)")] = None,
     brand: Annotated[str | None, typer.Option()] = None,
     category: Annotated[str | None, typer.Option()] = None,
     product_name: Annotated[str | None, typer.Option("--product-name")] = None,
@@ -112,38 +119,63 @@ def submit(
     timeout: Annotated[float, typer.Option(help="Seconds to wait with --wait")] = 900,
     as_json: Annotated[bool, typer.Option("--json", help="Print the workflow JSON")] = False,
 ) -> None:
-    """Start one workflow per photo; print the workflow ids (or JSON)."""
+    """Start one workflow per photo (a folder: each photo in it; --csv: one per row).
+
+    Prints the workflow ids (or JSON). A CSV is checked whole first: one bad row queues nothing.
+    """
+    from pydantic import ValidationError
+
+    from shelfready_core.batch import BatchItem, expand_sources, read_batch_csv
+    from shelfready_core.cli_workspace import batch_summary
     from shelfready_core.producer import submit as submit_one
     from shelfready_core.redis_conn import get_redis
     from shelfready_core.schemas import ListingRequest
     from shelfready_core.storage import get_storage
 
     settings = _settings()
+    if bool(sources) == bool(csv_file):
+        raise _fail("give photos (paths, folders or URLs) or --csv FILE, not both or neither")
     specifications = {}
     for item in spec or []:
         key, sep, value = item.partition("=")
         if not sep:
             raise _fail(f"--spec {item!r} must look like KEY=VALUE")
         specifications[key.strip()] = value.strip()
-    request = ListingRequest(
-        brand=brand,
-        category=category,
-        product_name=product_name,
-        marketplace=marketplace,
-        market=market.upper(),
-        language=language,
-        specifications=specifications,
-        features=feature or [],
-    )
+    try:
+        if csv_file:
+            batch = read_batch_csv(csv_file)
+        else:
+            request = ListingRequest(
+                brand=brand,
+                category=category,
+                sku=sku,
+                product_name=product_name,
+                marketplace=marketplace,
+                market=market.upper(),
+                language=language,
+                specifications=specifications,
+                features=feature or [],
+            )
+            batch = [BatchItem(source, request) for source in expand_sources(sources or [])]
+            if sku and len(batch) > 1:
+                raise _fail("--sku names one product; use --csv to give each photo its SKU")
+    except ValidationError as exc:
+        raise _fail("; ".join(f"{e['loc'][0]}: {e['msg']}" for e in exc.errors())) from exc
+    except ShelfReadyError as exc:
+        raise _fail(str(exc)) from exc
     redis, storage = get_redis(settings), get_storage(settings)
     ids = []
-    for source in sources:
+    for entry in batch:
         try:
-            ids.append(submit_one(settings, redis, storage, source, request))
+            ids.append(submit_one(settings, redis, storage, entry.source, entry.request))
         except ShelfReadyError as exc:
             raise _fail(str(exc)) from exc
     if wait:
         _wait_for(settings, ids, timeout)
+        if len(ids) > 1:
+            batch_summary([_status_json(settings, i) for i in ids], console)
+    elif len(ids) > 1:
+        console.print(f"batch: {len(ids)} workflow(s) queued; follow them with `shelfready list`")
     for workflow_id in ids:
         if as_json:
             out.print_json(json.dumps(_status_json(settings, workflow_id)))
@@ -185,7 +217,10 @@ def status(
     as_json: Annotated[bool, typer.Option("--json", help="Print the full workflow JSON")] = False,
     events: Annotated[bool, typer.Option(help="Include the event history")] = False,
 ) -> None:
-    """Show a workflow: status, step, progress, results, usage."""
+    """Show a workflow: the whole listing, score, findings, images; exits 1 when FAILED."""
+    from shelfready_core.db import session_scope
+    from shelfready_core.status_text import latest_findings, render_status
+
     settings = _settings()
     try:
         data = _status_json(settings, workflow_id, events=events)
@@ -193,21 +228,12 @@ def status(
         raise _fail(str(exc)) from exc
     if as_json:
         out.print_json(json.dumps(data))
-        return
-    out.print(
-        f"[bold]{data['id']}[/bold] {data['status']} {data['current_step']} {data['progress']}%"
-    )
-    if data["error"]:
-        out.print(f"[red]error:[/red] {data['error']}")
-    if data["listing"]:
-        out.print(f"title: {data['listing']['title']}")
-        out.print(f"quality: {data['listing']['quality']['score']}")
-    if data["images"]:
-        for item in data["images"]["items"]:
-            out.print(f"  image {item['index']} {item['kind']}: {item['url'] or item['error']}")
-    out.print(f"cost: ${data['usage']['total_cost_usd']:.4f}")
-    for item in data.get("events", []):
-        out.print(f"  {item['at']} [{item['stage']}] {item['kind']}: {item['message']}")
+    else:
+        with session_scope(settings) as session:
+            findings = latest_findings(session, workflow_id)
+        render_status(data, findings, lambda line: out.print(line, markup=False, highlight=False))
+    if data["status"] == "FAILED":
+        raise typer.Exit(1)
 
 
 @app.command()
@@ -386,3 +412,12 @@ def health(
     out.print(report.render(), markup=False, highlight=False)
     if not report.ok:
         raise typer.Exit(1)
+
+
+def _register_workspace_commands() -> None:
+    from shelfready_core.cli_workspace import register
+
+    register(app, _settings, out, _fail)
+
+
+_register_workspace_commands()

@@ -20,7 +20,6 @@ from shelfready_api.review import (
     approve,
     check_listing,
     edit_listing,
-    needs_review_clause,
     versions,
 )
 from shelfready_api.workflows import WorkflowId
@@ -42,6 +41,7 @@ from shelfready_core.models import (
     WorkflowStatus,
 )
 from shelfready_core.producer import regenerate, regenerate_image
+from shelfready_core.review_state import needs_review_clause
 from shelfready_core.schemas import ListingRequest
 from shelfready_core.stage import event
 

@@ -10,15 +10,12 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from sqlalchemy import and_, exists, false, or_
-from sqlalchemy.sql.elements import ColumnElement
 from sqlmodel import Session, col, select
 
 from shelfready_api.listing_check import CheckResult, check_draft
 from shelfready_core.errors import InvalidInput
 from shelfready_core.models import (
     ImageSet,
-    ImageSetStatus,
     Listing,
     ListingImage,
     ListingVersion,
@@ -171,24 +168,3 @@ def approve(session: Session, workflow: Workflow) -> Listing:
         session.add(listing)
         session.add(event(workflow.id, "review", "listing_approved", f"version {listing.version}"))
     return listing
-
-
-def needs_review_clause() -> ColumnElement[bool]:
-    """SQL: a finished workflow the seller has not approved whose listing or images were
-    flagged (score below the gate or a broken rule, an image missing or failing its checks)."""
-    failing_image = exists().where(
-        col(ListingImage.image_set_id) == col(ImageSet.id),
-        or_(
-            col(ListingImage.key).is_(None),
-            ListingImage.compliance["passed"].as_boolean() == false(),  # type: ignore[index]
-        ),
-    )
-    flagged_images = exists().where(
-        col(ImageSet.workflow_id) == col(Workflow.id),
-        or_(col(ImageSet.status) != ImageSetStatus.COMPLETED, failing_image),
-    )
-    return and_(
-        col(Workflow.status) == WorkflowStatus.COMPLETED,
-        col(Listing.approved_at).is_(None),
-        or_(col(Listing.approved) == false(), flagged_images),
-    )
