@@ -71,24 +71,22 @@ def register(app: typer.Typer, settings_factory: Any, out: Console, fail: Any) -
         with session_scope(settings) as session:
             total = session.execute(select(func.count()).select_from(query.subquery())).scalar()
             rows = session.execute(query.limit(limit)).all()
-            table = Table("workflow", "created", "status", "step", "%", "score", "review", "title")
+            # Plain lines, not a table: ids stay whole in a narrow terminal and in scripts.
+            lines = []
             for workflow, listing, is_flagged in rows:
                 review = (
                     "approved"
                     if listing and listing.approved_at
-                    else ("needs review" if is_flagged else "")
+                    else ("needs-review" if is_flagged else "-")
                 )
-                table.add_row(
-                    workflow.id,
-                    workflow.created_at.strftime("%Y-%m-%d %H:%M"),
-                    workflow.status,
-                    workflow.current_step,
-                    str(workflow.progress),
-                    str(listing.quality_score) if listing else "",
-                    review,
-                    (listing.title if listing else workflow.source_name)[:50],
+                score = str(listing.quality_score) if listing else "-"
+                title = (listing.title if listing else workflow.source_name)[:60]
+                lines.append(
+                    f"{workflow.id}  {workflow.created_at:%Y-%m-%d %H:%M}  {workflow.status:<10} "
+                    f"{workflow.progress:>3}%  score {score:>3}  {review:<12} {title}"
                 )
-        out.print(table)
+        for line in lines:
+            out.print(line, markup=False, highlight=False)
         out.print(f"{len(rows)} of {total} workflow(s)")
 
     @app.command()
