@@ -139,7 +139,7 @@ async function refreshList() {
     li.innerHTML = `<input type="checkbox" aria-label="select" ${state.selected.has(item.id) ? "checked" : ""}>
       <span class="ph"></span>
       <div><div class="wf-title">${esc(item.title || item.source_name)}</div>
-        <div class="muted"><span class="wf-status">${esc(item.status)}</span> · ${esc(item.current_step)} · ${item.progress}%
+        <div class="muted"><span class="wf-status">${esc(item.status)}</span>${TERMINAL.has(item.status) ? "" : ` · ${esc(item.current_step)} · ${item.progress}%`}
           ${item.quality_score != null ? ` · score ${item.quality_score}` : ""}${statusBadges(item)}</div>
         <div class="bar"><span style="width:${item.progress}%"></span></div></div>`;
     li.querySelector("input").addEventListener("click", (e) => {
@@ -213,7 +213,7 @@ async function loadDetail(fillForm) {
   section.dataset.id = id;
   section.dataset.status = data.status;
   $("#detail-status").innerHTML = `<strong>${esc(data.source_name)}</strong> · version ${data.version} ·
-    <span id="detail-state">${esc(data.status)}</span> · ${esc(data.current_step)} · ${data.progress}%
+    <span id="detail-state">${esc(data.status)}</span>${TERMINAL.has(data.status) ? "" : ` · ${esc(data.current_step)} · ${data.progress}%`}
     ${data.error ? `<br><span class="bad">${esc(data.error)}</span>` : ""}`;
   renderReview();
   if (fillForm || !$("#listing-form").dataset.filled) fillListing(data.listing);
@@ -226,6 +226,7 @@ function renderReview() {
   $("#score-verdict").textContent = review ? (review.quality_approved ? "meets the quality bar" : "below the quality bar") : "";
   $("#reasons").innerHTML = (review?.quality_reasons || []).map((r) => `<li>${esc(r)}</li>`).join("");
   $("#findings").innerHTML = (review?.findings || []).map((f) => `<li data-field="${esc(f.field)}">${esc(f.message)}</li>`).join("");
+  $("#no-findings").hidden = !review || review.findings.length > 0;
   $("#approved-state").innerHTML = review?.approved ? '<span class="ok">approved</span>'
     : review?.approval_blockers?.length ? `<span class="bad">can't approve yet: ${esc(review.approval_blockers.join(" | "))}</span>` : "";
   $("#approve").disabled = !review || review.approved || review.approval_blockers.length > 0;
