@@ -39,11 +39,15 @@ def test_api_redeploys_for_its_own_code_and_core_only() -> None:
     assert spec.match_file("services/api/src/shelfready_api/app.py")
     assert spec.match_file("libs/core/src/shelfready_core/producer.py")
     assert spec.match_file("uv.lock")
+    assert spec.match_file("services/listing/src/shelfready_listing/rules.py")
     assert not spec.match_file("services/imagegen/src/shelfready_imagegen/cutout.py")
 
 
-def test_api_image_installs_no_worker_service() -> None:
+def test_api_image_installs_no_heavy_worker_service() -> None:
+    # The listing package comes along for its rules and score (PATCH re-checks edits with
+    # them); recognition and imagegen (OpenCV, image models) stay out.
     dockerfile = (ROOT / "services" / "api" / "Dockerfile").read_text()
     assert "--package shelfready-api" in dockerfile
-    for service in ("recognition", "listing", "imagegen"):
+    assert "COPY services/listing services/listing" in dockerfile
+    for service in ("recognition", "imagegen"):
         assert f"services/{service}" not in dockerfile
