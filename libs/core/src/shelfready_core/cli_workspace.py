@@ -9,7 +9,6 @@ from typing import Annotated, Any
 
 import typer
 from rich.console import Console
-from rich.table import Table
 from sqlalchemy import func
 from sqlmodel import col, select
 
@@ -21,18 +20,16 @@ EXPORT_FORMATS = ("amazon", "shopify", "csv")
 
 def batch_summary(rows: list[dict[str, Any]], console: Console) -> None:
     """One line per workflow of a batch, then the counts, on stderr (stdout keeps the ids)."""
-    table = Table("workflow", "photo", "status", "score", "title")
     for data in rows:
         listing = data.get("listing") or {}
         score = listing.get("quality", {}).get("score")
-        table.add_row(
-            data["id"],
-            data["source_name"],
-            data["status"],
-            "" if score is None else str(score),
-            (listing.get("title") or data.get("error") or "")[:60],
+        shown = listing.get("title") or data.get("error") or ""
+        console.print(
+            f"{data['id']}  {data['status']:<10} score {'-' if score is None else score:>3}  "
+            f"{data['source_name']}: {shown[:70]}",
+            markup=False,
+            highlight=False,
         )
-    console.print(table)
     counts = Counter(data["status"] for data in rows)
     console.print("batch: " + ", ".join(f"{n} {status}" for status, n in sorted(counts.items())))
 

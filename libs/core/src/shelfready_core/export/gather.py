@@ -22,7 +22,8 @@ class NotApproved(InvalidInput):
 
     def __init__(self, workflow_ids: Sequence[str]) -> None:
         super().__init__(
-            "not approved yet (approve them, or include unapproved listings): "
+            "not approved yet (approve them on the web page or with POST "
+            "/api/workflows/{id}/approve, or include unapproved listings): "
             + ", ".join(workflow_ids)
         )
         self.workflow_ids = list(workflow_ids)
