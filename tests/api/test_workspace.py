@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import redis
 from fastapi.testclient import TestClient
 from pydantic import SecretStr
+from rq import Queue
 
 from shelfready_core.config import Settings
 from shelfready_core.models import WorkflowStatus
@@ -139,10 +141,8 @@ def test_unfinished_or_failing_work_cannot_be_approved(
 
 
 def test_regenerate_validates_and_enqueues(
-    client: TestClient, settings: Settings, redis_conn
-) -> None:  # type: ignore[no-untyped-def]
-    from rq import Queue
-
+    client: TestClient, settings: Settings, redis_conn: redis.Redis
+) -> None:
     workflow_id = seed_completed(settings)
     url = f"/api/workflows/{workflow_id}/regenerate"
     assert client.post(url, json={"target": "image"}).status_code == 422

@@ -92,6 +92,7 @@ def test_seller_uploads_reviews_approves_regenerates_and_exports(
         f"title is {len(GOOD_TITLE) + 2 + len(FILLER)} characters; amazon allows at most 200"
     )
     expect(page.locator("#approve")).to_be_disabled()
+    _shot(page, tmp_path, "finding.png")
 
     title.fill(GOOD_TITLE)
     expect(counter).to_have_text(f"{len(GOOD_TITLE)} / 200 chars")
@@ -135,6 +136,20 @@ def test_seller_uploads_reviews_approves_regenerates_and_exports(
     )
     assert row["item_name"] == GOOD_TITLE and row["brand_name"] == "Northwind"
     assert len(rows_out) == 2
+
+    # Both workflows in one pack: the unapproved one only when asked for.
+    for box in page.locator("#workflows li input[type=checkbox]").all():
+        box.check()
+    page.click("#batch-export")
+    expect(page.locator("#batch-msg")).to_contain_text("not approved yet")
+    page.check("#batch-unapproved")
+    with page.expect_download() as batch_info:
+        page.click("#batch-export")
+    batch_path = tmp_path / "batch.zip"
+    batch_info.value.save_as(batch_path)
+    with zipfile.ZipFile(batch_path) as pack:
+        text = pack.read("amazon-listings.txt").decode()
+    assert len(list(csv.DictReader(io.StringIO(text), delimiter="\t"))) == 2
     assert outside == [], outside
 
 

@@ -76,6 +76,10 @@ $("#upload-form").addEventListener("submit", async (e) => {
   const message = $("#upload-msg");
   if (!state.files.length) { message.textContent = "Choose at least one photo first."; return; }
   const fields = new FormData(e.target);
+  if (fields.get("sku") && state.files.length > 1) {
+    message.textContent = "A SKU names one product: leave it empty for several photos (or use a batch CSV).";
+    return;
+  }
   $("#start").disabled = true;
   let started = 0;
   const failures = [];
@@ -348,11 +352,14 @@ $("#export").addEventListener("click", async () => {
 });
 
 $("#batch-export").addEventListener("click", async () => {
-  if (!state.selected.size) return;
+  const message = $("#batch-msg");
+  if (!state.selected.size) { message.textContent = "Tick the workflows to export first."; return; }
   try {
-    await download(await api("/api/exports", { method: "POST",
-      json: { ids: [...state.selected], format: $("#batch-format").value } }), "export.zip");
-  } catch (error) { alert(error.message); }
+    await download(await api("/api/exports", { method: "POST", json: {
+      ids: [...state.selected], format: $("#batch-format").value,
+      include_unapproved: $("#batch-unapproved").checked } }), "export.zip");
+    message.textContent = `Downloaded ${state.selected.size} listing(s).`;
+  } catch (error) { message.textContent = error.message; }
 });
 
 // ---------- live updates ----------------------------------------------------------------------
