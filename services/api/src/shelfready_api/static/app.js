@@ -216,7 +216,8 @@ async function loadDetail(fillForm) {
   section.hidden = false;
   section.dataset.id = id;
   section.dataset.status = data.status;
-  $("#detail-status").innerHTML = `<strong>${esc(data.source_name)}</strong> · version ${data.version} ·
+  $("#detail-status").innerHTML = `<strong>${esc(data.source_name)}</strong> · workflow version ${data.version}
+    <span id="listing-version"></span> ·
     <span id="detail-state">${esc(data.status)}</span>${TERMINAL.has(data.status) ? "" : ` · ${esc(data.current_step)} · ${data.progress}%`}
     ${data.error ? `<br><span class="bad">${esc(data.error)}</span>` : ""}`;
   renderReview();
@@ -227,6 +228,8 @@ async function loadDetail(fillForm) {
 function renderReview() {
   const review = state.review;
   $("#score").textContent = review ? `${review.quality_score}/100` : "";
+  const version = $("#listing-version");
+  if (version) version.textContent = review ? `· listing version ${review.listing_version}` : "";
   $("#score-verdict").textContent = review ? (review.quality_approved ? "meets the quality bar" : "below the quality bar") : "";
   $("#reasons").innerHTML = (review?.quality_reasons || []).map((r) => `<li>${esc(r)}</li>`).join("");
   $("#findings").innerHTML = (review?.findings || []).map((f) => `<li data-field="${esc(f.field)}">${esc(f.message)}</li>`).join("");
