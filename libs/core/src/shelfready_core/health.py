@@ -41,6 +41,7 @@ PROBE_TIMEOUT_SECONDS = 3
 # heartbeat older than the TTL means the worker is gone even if its key has not expired yet.
 HEARTBEAT_MAX_AGE_SECONDS = DEFAULT_WORKER_TTL
 HEALTH_PATHS = frozenset({"/", "/health"})
+METRICS_PATH = "/metrics"
 MAX_DETAIL_CHARS = 200
 
 Check = tuple[bool, str]
@@ -226,12 +227,25 @@ def _handler(settings: Settings, service: str, hostname: str | None) -> type:
 
     class HealthHandler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
+            if urlsplit(self.path).path == METRICS_PATH:
+                self._send_metrics()
+                return
             if urlsplit(self.path).path not in HEALTH_PATHS:
                 self._send(HTTPStatus.NOT_FOUND, {"error": "not found; try /health"})
                 return
             report = check_health(settings, service, redis=connection, hostname=hostname)
             status = HTTPStatus.OK if report.ok else HTTPStatus.SERVICE_UNAVAILABLE
             self._send(status, report.to_json())
+
+        def _send_metrics(self) -> None:
+            from shelfready_core import metrics
+
+            payload = metrics.render(settings, connection)
+            self.send_response(HTTPStatus.OK)
+            self.send_header("Content-Type", metrics.CONTENT_TYPE)
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
 
         def _send(self, status: HTTPStatus, body: dict[str, Any]) -> None:
             payload = json.dumps(body).encode()
@@ -255,7 +269,8 @@ def serve_health(
     *,
     hostname: str | None = None,
 ) -> ThreadingHTTPServer:
-    """Serve GET / and /health (200 healthy, 503 not) from a daemon thread; returns the server.
+    """Serve GET / and /health (200 healthy, 503 not) and /metrics (Prometheus) from a daemon
+    thread; returns the server.
 
     Port 0 picks a free port (read it from `server.server_address[1]`). Call `shutdown()` to stop.
     """

@@ -34,10 +34,12 @@ from redis import Redis
 from rq import Queue, Worker
 from rq.exceptions import NoSuchJobError
 from rq.job import Job, JobStatus
+from rq.job_lifecycle import call_exception_handlers
 from rq.registry import ScheduledJobRegistry
 from rq.scheduler import RQScheduler
 from rq.utils import current_timestamp, now
 
+from shelfready_core import logs, metrics
 from shelfready_core.config import get_settings
 
 log = logging.getLogger(__name__)
@@ -100,6 +102,7 @@ class ShelfReadyWorker(Worker):
         self._drain_timer: threading.Timer | None = None
         self._drain_expired = False
         self._cold_stopped = False
+        metrics.mark_worker_process()
 
     def get_heartbeat_ttl(self, job: Job, working_time: float = 0.0) -> int:
         interval = self.job_monitoring_interval
@@ -123,6 +126,16 @@ class ShelfReadyWorker(Worker):
             self._job_in_hand = None
             if self._drain_timer is not None:
                 self._drain_timer.cancel()
+
+    def perform_job(self, job: Job, queue: Queue, execution: Any) -> bool:
+        with logs.job_context(job):  # every line the horse writes names the job
+            return bool(super().perform_job(job, queue, execution))
+
+    def handle_exception(self, job: Job, *exc_info: Any) -> None:
+        if logs.log_expected_failure(self.log, job, exc_info[1]):
+            call_exception_handlers(self._exc_handlers, job, *exc_info)
+        else:
+            super().handle_exception(job, *exc_info)
 
     def request_stop(self, signum: int, frame: FrameType | None) -> None:
         with monitor_alarm_deferred():

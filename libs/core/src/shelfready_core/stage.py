@@ -33,6 +33,13 @@ from shelfready_core.claude.breaker import make_breaker
 from shelfready_core.config import Settings, get_settings
 from shelfready_core.db import session_scope
 from shelfready_core.errors import CredentialRejected, InvalidInput, OutageOutlasted
+from shelfready_core.metrics import (
+    count_deferral,
+    count_failure,
+    count_retry,
+    count_usage,
+    observed_stage,
+)
 from shelfready_core.models import (
     ApiUsage,
     Workflow,
@@ -100,6 +107,7 @@ class StageContext:
         for call in usage:
             session.add(ApiUsage(workflow_id=self.workflow_id, **call.model_dump()))
             workflow.cost_usd = round(workflow.cost_usd + call.cost_usd, 6)
+        count_usage(usage)
 
     def advance(self, session: Session, next_service: str, progress: int) -> None:
         """Move to the next stage inside the caller's transaction; enqueue once it commits."""
@@ -128,6 +136,7 @@ def event(workflow_id: str, stage: str, kind: str, message: str = "") -> Workflo
     return WorkflowEvent(workflow_id=workflow_id, stage=stage, kind=kind, message=message[:2000])
 
 
+@observed_stage
 def run_stage(service: str, workflow_id: str, body: Callable[[StageContext], str]) -> Any:
     """Run one stage for one workflow under the shared lifecycle. Returns a short outcome, or
     an rq `Retry` that re-schedules this same job when an outage deferred it."""
@@ -298,6 +307,7 @@ def _defer(ctx: StageContext, job: Job, outage: Outage, exc: Exception) -> Retry
     log.warning(
         "[%s] deferred workflow %s by %d s: %s", ctx.service, ctx.workflow_id, delay, message
     )
+    count_deferral(ctx.service)
     return Retry(max=DEFER_WITHOUT_LIMIT, interval=delay)
 
 
@@ -406,9 +416,11 @@ def _record_failure_in(
         message = _retrying_text(policy, retries_left, reason)
         session.add(event(workflow_id, service, "retrying", message))
         log.warning("[%s] workflow %s %s", service, workflow_id, message)
+        count_retry(service)
         return
     mark_failed(session, workflow, service, reason)
     log.error("[%s] workflow %s failed: %s", service, workflow_id, reason)
+    count_failure(service)
 
 
 def mark_failed(session: Session, workflow: Workflow, service: str, reason: str) -> None:

@@ -19,6 +19,7 @@ from rq.worker_pool import WorkerPool
 from shelfready_core import defaults
 from shelfready_core.config import Settings
 from shelfready_core.health import serve_health_from_env
+from shelfready_core.metrics import prepare_multiprocess_dir
 from shelfready_core.outages import one_sentence, outage_of
 from shelfready_core.queues import STAGE_FUNCTIONS
 from shelfready_core.reconcile import reconcile_once_among_workers
@@ -112,6 +113,7 @@ def run_workers(
     burst: bool = False,
     worker_class: type[Worker] = ShelfReadyWorker,
 ) -> None:
+    prepare_multiprocess_dir()  # before anything forks or records a metric
     for service in services:
         load_service(service)
     recovered = requeue_abandoned(redis, services)

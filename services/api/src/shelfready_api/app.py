@@ -16,6 +16,7 @@ from shelfready_api import (
     health,
     listing_routes,
     media_routes,
+    metrics_route,
     web,
     workflows,
 )
@@ -61,6 +62,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.include_router(media_routes.router)
     app.include_router(export_routes.router)
     app.include_router(health.router)
+    app.include_router(metrics_route.router)
     web.mount(app)
     _add_error_handlers(app)
     return app
