@@ -33,6 +33,10 @@ def value(samples: dict, name: str, **labels: str) -> float:
     return samples.get((name, tuple(sorted(labels.items()))), 0.0)
 
 
+def jobs_done(samples: dict, stage: str, outcome: str = "ok") -> float:
+    return value(samples, "shelfready_job_duration_seconds_count", stage=stage, outcome=outcome)
+
+
 def test_pool_metrics_and_job_context_in_json_logs(pipeline: Pipeline, tmp_path: Path) -> None:
     port = free_port()
     pipeline.env.update({"PORT": str(port), "LOG_FORMAT": "json"})
@@ -48,16 +52,12 @@ def test_pool_metrics_and_job_context_in_json_logs(pipeline: Pipeline, tmp_path:
     deadline = time.monotonic() + 20
     while True:  # the last job's horse writes its figures just after the commit
         samples = scrape(port)
-        done = value(samples, "shelfready_job_duration_seconds_count", stage="imagegen", outcome="ok")
-        if done >= 1 or time.monotonic() > deadline:
+        if jobs_done(samples, "imagegen") >= 1 or time.monotonic() > deadline:
             break
         time.sleep(0.3)
     for stage in ("recognition", "listing", "imagegen"):
-        assert value(samples, "shelfready_job_duration_seconds_count", stage=stage, outcome="ok") == 1
-    assert (
-        value(samples, "shelfready_job_duration_seconds_count", stage="recognition", outcome="invalid_input")
-        == 1
-    )
+        assert jobs_done(samples, stage) == 1
+    assert jobs_done(samples, "recognition", "invalid_input") == 1
     assert value(samples, "shelfready_workflow_failures_total", stage="recognition") == 1
     assert value(samples, "shelfready_workflows", status="COMPLETED") == 1
     assert value(samples, "shelfready_workflows", status="FAILED") == 1

@@ -185,9 +185,7 @@ def observed_stage(run: F) -> F:
             raise
         finally:
             elapsed = time.perf_counter() - started
-            _safely(
-                lambda: _metrics()["job_duration"].labels(service, outcome).observe(elapsed)
-            )
+            _safely(lambda: _metrics()["job_duration"].labels(service, outcome).observe(elapsed))
 
     return wrapper  # type: ignore[return-value]
 
