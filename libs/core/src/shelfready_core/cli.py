@@ -4,19 +4,19 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
-from rich.console import Console
-from rich.table import Table
 
 from shelfready_core import defaults
-from shelfready_core.config import Settings, get_settings
+from shelfready_core.cli_console import LazyConsole
 from shelfready_core.errors import ShelfReadyError
+
+if TYPE_CHECKING:
+    from shelfready_core.config import Settings
 
 # Locals are never shown in tracebacks: they can hold secrets.
 app = typer.Typer(
@@ -25,13 +25,15 @@ app = typer.Typer(
     pretty_exceptions_show_locals=False,
 )
 # soft_wrap: log lines stay whole in container logs instead of wrapping at 80 columns.
-console = Console(stderr=True, soft_wrap=True)
-out = Console(soft_wrap=True)
+# Made on first use: importing rich costs start-up time that `--help` and `status` need not pay.
+console = LazyConsole(stderr=True, soft_wrap=True)
+out = LazyConsole(soft_wrap=True)
 
 SERVICE_CHOICES = [*defaults.SERVICES, "all"]
 
 
 def _settings() -> Settings:
+    from shelfready_core.config import get_settings
     from shelfready_core.logs import configure_logging
 
     settings = get_settings()
@@ -39,8 +41,13 @@ def _settings() -> Settings:
     return settings
 
 
+def _plain(text: str) -> None:
+    """Print text as written: `[input, output]` in a purpose is not rich markup."""
+    out.print(text, markup=False, highlight=False)
+
+
 def _fail(message: str, code: int = 1) -> typer.Exit:
-    console.print(f"[red]error:[/red] {message}")
+    console.print(f"[red]error:[/red] {console.escape(message)}")
     return typer.Exit(code)
 
 
@@ -54,7 +61,7 @@ def check(
     """Check the environment, the database URL and (by default) every connection."""
     from shelfready_core.checks import run_checks
 
-    ok = run_checks(_settings(), os.environ, production=production, connect=connect, echo=out.print)
+    ok = run_checks(_settings(), os.environ, production=production, connect=connect, echo=_plain)
     if not ok:
         raise typer.Exit(1)
 
@@ -66,7 +73,7 @@ def migrate() -> None:
     from shelfready_core.migrate import migrate as run_migrate
 
     settings = _settings()
-    print_database_diagnostics(settings, out.print)
+    print_database_diagnostics(settings, _plain)
     before, after = run_migrate(settings)
     out.print(f"schema at revision {after} (was {before or 'empty'}) via direct connection")
 
@@ -78,7 +85,7 @@ def worker(
     burst: Annotated[bool, typer.Option(help="Exit when the queues are empty")] = False,
 ) -> None:
     """Run the worker(s) for one service's queue, or for all queues."""
-    from shelfready_core.redis_conn import get_redis
+    from shelfready_core.redis_conn import WORKER_RETRIES, get_redis, set_retries
     from shelfready_core.startup import StartupError, preflight
     from shelfready_core.worker import ServiceNotInstalled, run_workers
 
@@ -91,6 +98,7 @@ def worker(
     settings = _settings()
     services = list(defaults.SERVICES) if service == "all" else [service]
     count = concurrency or (3 if service == "all" else settings.concurrency(service))
+    set_retries(WORKER_RETRIES)  # workers ride out a Redis restart
     try:
         run_workers(settings, get_redis(settings), services, concurrency=count, burst=burst)
     except ServiceNotInstalled as exc:
@@ -251,6 +259,8 @@ def queues(
     if as_json:
         out.print_json(json.dumps([asdict(row) for row in stats]))
         return
+    from rich.table import Table
+
     table = Table("queue", "waiting", "running", "failed", "deferred", "scheduled", "workers")
     for row in stats:
         counts = (row.waiting, row.running, row.failed, row.deferred, row.scheduled, row.workers)
@@ -380,10 +390,9 @@ def demo(
 
 
 def main() -> None:  # pragma: no cover - console-script shim
-    try:
-        app()
-    except KeyboardInterrupt:
-        sys.exit(130)
+    from shelfready_core.cli_errors import run_cli
+
+    run_cli(app)
 
 
 @app.command()
@@ -421,3 +430,9 @@ def _register_workspace_commands() -> None:
 
 
 _register_workspace_commands()
+
+
+# diagnose, failed, cancel, prune: their logic lives in ops_cli.
+from shelfready_core import ops_cli  # noqa: E402
+
+ops_cli.register(app)

@@ -81,6 +81,8 @@ class Settings(BaseSettings):
     breaker_open_seconds: int = Field(
         defaults.BREAKER_OPEN_SECONDS, alias="SHELFREADY_BREAKER_OPEN_SECONDS", ge=1
     )
+    # Workers delete finished workflows (rows and files) older than this, once a day.
+    retention_days: int | None = Field(None, alias="SHELFREADY_RETENTION_DAYS", ge=1)
     sqlite_path: Path = Field(Path("data/shelfready.db"), alias="SHELFREADY_SQLITE_PATH")
     # HTTP API: when set, every /api route requires `Authorization: Bearer <token>`.
     api_token: SecretStr | None = Field(None, alias="SHELFREADY_API_TOKEN")

@@ -185,6 +185,14 @@ ENV_VARS: tuple[EnvVar, ...] = (
         "seconds a tripped circuit breaker refuses API calls before one trial call (default 60)",
     ),
     EnvVar(
+        "SHELFREADY_RETENTION_DAYS",
+        "workers delete finished workflows older than this many days, daily (unset: keep all)",
+    ),
+    EnvVar(
+        "PROMETHEUS_MULTIPROC_DIR",
+        "folder for the metrics of a pool's processes (unset: a fresh temporary folder)",
+    ),
+    EnvVar(
         "SHELFREADY_API_TOKEN",
         "bearer token the HTTP API requires on /api routes (unset: no authentication)",
         secret=True,
@@ -206,7 +214,11 @@ def _settings_fields() -> dict[str, tuple[object, TypeAdapter[object]]]:
         constrained: Any = info.annotation
         if info.metadata:
             constrained = Annotated[(constrained, *info.metadata)]
-        fields[(info.alias or name).upper()] = (info.default, TypeAdapter(constrained))
+        # A default_factory's value, not PydanticUndefined; an empty one is no default at all.
+        default = info.get_default(call_default_factory=True)
+        if default in ({}, [], ()):
+            default = None
+        fields[(info.alias or name).upper()] = (default, TypeAdapter(constrained))
     return fields
 
 

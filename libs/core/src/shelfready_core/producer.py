@@ -98,7 +98,11 @@ def create_workflow(
             )
         )
     # Committed first: if we die before enqueueing, the reconciler finds the job missing.
-    enqueue_stage(redis, "recognition", workflow_id, job_id=job_id)
+    try:
+        enqueue_stage(redis, "recognition", workflow_id, job_id=job_id)
+    except Exception as exc:
+        exc.workflow_id = workflow_id  # type: ignore[attr-defined]  # the caller can name it
+        raise
     log.info("submitted workflow %s (%s)", workflow_id, source_name)
     return workflow_id
 

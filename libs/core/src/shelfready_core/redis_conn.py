@@ -18,6 +18,18 @@ TLS_ONLY_HOST_SUFFIXES = (".upstash.io",)
 
 _fake_server: object | None = None
 
+# Workers ride out a Redis restart (~20 s of retries); an operator's command should say
+# "Redis is down" within a couple of seconds instead (the CLI lowers this, `worker` does not).
+WORKER_RETRIES = 8
+INTERACTIVE_RETRIES = 2
+_retries = WORKER_RETRIES
+
+
+def set_retries(retries: int) -> None:
+    """How many times new clients retry a failed command (with backoff)."""
+    global _retries
+    _retries = retries
+
 
 def normalise_redis_url(url: str) -> str:
     """Upgrade redis:// to rediss:// for TLS-only hosts such as Upstash."""
@@ -43,7 +55,7 @@ def connect(url: str) -> redis.Redis:
         socket_connect_timeout=5,
         socket_keepalive=True,
         health_check_interval=15,
-        retry=Retry(ExponentialWithJitterBackoff(base=0.2, cap=5), retries=8),
+        retry=Retry(ExponentialWithJitterBackoff(base=0.2, cap=5), retries=_retries),
         retry_on_error=[redis.ConnectionError, redis.TimeoutError],
     )
 

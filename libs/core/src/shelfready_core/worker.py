@@ -18,11 +18,13 @@ from rq.worker_pool import WorkerPool
 
 from shelfready_core import defaults
 from shelfready_core.config import Settings
+from shelfready_core.diagnose import announce_pool
 from shelfready_core.health import serve_health_from_env
 from shelfready_core.metrics import prepare_multiprocess_dir
 from shelfready_core.outages import one_sentence, outage_of
 from shelfready_core.queues import STAGE_FUNCTIONS
 from shelfready_core.reconcile import reconcile_once_among_workers
+from shelfready_core.retention import prune_daily_among_workers
 from shelfready_core.rq_worker import FallbackScheduler, ShelfReadyWorker
 
 log = logging.getLogger(__name__)
@@ -74,6 +76,7 @@ class ReconcilingWorkerPool(WorkerPool):
                 if recovered:
                     log.warning("requeued %d job(s) abandoned by a stopped worker", recovered)
                 self._fallback_scheduler.run_once()  # retries due while no scheduler runs
+                announce_pool(self._settings, self.connection, self._services)  # for diagnose
             except Exception as exc:  # Redis may be briefly away; the next sweep retries
                 log.warning("abandoned-job sweep failed: %s", _sentence(exc))
         if now >= self._next_sweep:
@@ -86,6 +89,10 @@ class ReconcilingWorkerPool(WorkerPool):
                     log.exception("reconcile sweep failed")
                 else:
                     log.warning("reconcile sweep skipped: %s", _sentence(exc))
+            try:
+                prune_daily_among_workers(self._settings, self.connection)
+            except Exception:
+                log.exception("retention prune failed")
 
 
 def _sentence(exc: BaseException) -> str:
