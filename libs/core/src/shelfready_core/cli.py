@@ -23,6 +23,8 @@ app = typer.Typer(
     help="ShelfReady: product photo to marketplace listing.",
     no_args_is_help=True,
     pretty_exceptions_show_locals=False,
+    # Plain help: rich's help renderer costs more start-up than `--help` itself.
+    rich_markup_mode=None,
 )
 # soft_wrap: log lines stay whole in container logs instead of wrapping at 80 columns.
 # Made on first use: importing rich costs start-up time that `--help` and `status` need not pay.
@@ -195,11 +197,16 @@ def submit(
 
 def _status_json(settings: Settings, workflow_id: str, events: bool = False) -> dict:
     from shelfready_core.db import session_scope
-    from shelfready_core.producer import get_workflow
+    from shelfready_core.errors import WorkflowNotFound
+    from shelfready_core.models import Workflow
     from shelfready_core.views import workflow_json
 
+    # Not producer.get_workflow: reading needs neither RQ nor Redis (start-up time).
     with session_scope(settings) as session:
-        return workflow_json(session, get_workflow(session, workflow_id), events=events)
+        workflow = session.get(Workflow, workflow_id)
+        if workflow is None:
+            raise WorkflowNotFound(workflow_id)
+        return workflow_json(session, workflow, events=events)
 
 
 def _wait_for(settings: Settings, ids: list[str], timeout: float) -> None:

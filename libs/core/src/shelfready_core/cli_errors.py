@@ -73,8 +73,38 @@ def _database_sentence(exc: BaseException) -> str | None:
 
 def explain(exc: BaseException) -> str | None:
     """One actionable sentence for a known failure, or None for an unexpected one."""
-    import redis
+    from shelfready_core.errors import ShelfReadyError
 
+    if isinstance(exc, ShelfReadyError):
+        return str(exc)
+    if type(exc).__name__ == "StartupError":
+        return str(exc)
+    # A library's error can only come from a library already imported: never import one here.
+    redis = sys.modules.get("redis")
+    if redis is not None:
+        sentence = _redis_sentence(exc, redis)
+        if sentence:
+            return sentence
+    if "sqlalchemy" in sys.modules:
+        from sqlalchemy.exc import DBAPIError, OperationalError, ProgrammingError
+
+        if isinstance(exc, OperationalError | ProgrammingError):
+            return _database_sentence(exc)
+        if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+            return _database_sentence(exc)
+    if "pydantic" in sys.modules:
+        from pydantic import ValidationError
+
+        if isinstance(exc, ValidationError):
+            problems = "; ".join(
+                f"{'.'.join(str(p) for p in error['loc']) or 'value'}: {error['msg']}"
+                for error in exc.errors()
+            )
+            return f"a setting is invalid ({problems}): fix it and run `shelfready check`"
+    return None
+
+
+def _redis_sentence(exc: BaseException, redis: Any) -> str | None:
     workflow_id = getattr(exc, "workflow_id", None)
     if workflow_id and isinstance(exc, redis.RedisError):
         return (
@@ -92,30 +122,6 @@ def explain(exc: BaseException) -> str | None:
         and "auth" in str(exc).lower()
     ):
         return f"{_redis_place()} refused the credentials: fix REDIS_URL"
-
-    from shelfready_core.errors import ShelfReadyError
-
-    if isinstance(exc, ShelfReadyError):
-        return str(exc)
-    if type(exc).__name__ == "StartupError":
-        return str(exc)
-
-    # Imported only when something failed: sqlalchemy is not needed for `--help`.
-    from sqlalchemy.exc import DBAPIError, OperationalError, ProgrammingError
-
-    if isinstance(exc, OperationalError | ProgrammingError):
-        return _database_sentence(exc)
-    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
-        return _database_sentence(exc)
-
-    from pydantic import ValidationError
-
-    if isinstance(exc, ValidationError):
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in error['loc']) or 'value'}: {error['msg']}"
-            for error in exc.errors()
-        )
-        return f"a setting is invalid ({problems}): fix it and run `shelfready check`"
     return None
 
 

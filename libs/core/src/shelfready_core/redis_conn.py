@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit, urlunsplit
 
-import redis
-from redis.backoff import ExponentialWithJitterBackoff
-from redis.retry import Retry
+if TYPE_CHECKING:  # imported where used: commands that never talk to Redis start faster
+    import redis
 
-from shelfready_core.config import Settings
+    from shelfready_core.config import Settings
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +50,10 @@ def mask_redis_url(url: str) -> str:
 
 def connect(url: str) -> redis.Redis:
     """A client that rides out a Redis restart: retries with backoff, keepalive, health checks."""
+    import redis
+    from redis.backoff import ExponentialWithJitterBackoff
+    from redis.retry import Retry
+
     return redis.Redis.from_url(
         normalise_redis_url(url),
         socket_connect_timeout=5,

@@ -6,6 +6,7 @@ All services build keys with `workflow_key` so they agree on the layout.
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING, Any
 
 from shelfready_core.config import Settings
 from shelfready_core.storage.base import (
@@ -24,7 +25,9 @@ from shelfready_core.storage.keys import (
     workflow_prefix,
 )
 from shelfready_core.storage.local import LocalStorage
-from shelfready_core.storage.s3 import S3Storage
+
+if TYPE_CHECKING:
+    from shelfready_core.storage.s3 import S3Storage
 
 logger = logging.getLogger(__name__)
 
@@ -46,10 +49,21 @@ __all__ = [
 ]
 
 
+def __getattr__(name: str) -> Any:
+    # boto3 costs a second of start-up: imported only when R2 is used.
+    if name == "S3Storage":
+        from shelfready_core.storage.s3 import S3Storage
+
+        return S3Storage
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
 def get_storage(settings: Settings) -> Storage:
     """R2 when all four CLOUDFLARE_R2_* settings are present, else the local storage folder."""
     storage: Storage
     if settings.uses_r2:
+        from shelfready_core.storage.s3 import S3Storage
+
         storage = S3Storage.from_settings(settings)
     else:
         storage = LocalStorage(settings.storage_dir)
