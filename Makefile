@@ -6,7 +6,7 @@ RUN := $(UV) run --frozen
 PYTEST_ARGS ?=
 
 .PHONY: help install demo test test-fast lint format typecheck bench migrate check \
-	run-recognition run-listing run-imagegen run-all clean
+	run-recognition run-listing run-imagegen run-all dashboard clean
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
@@ -16,7 +16,7 @@ help:  ## List the targets
 	.tools/bin/pip install --quiet uv
 
 install: $(UV)  ## Install the whole workspace (all services + dev tools) into .venv
-	$(UV) sync --frozen --all-packages
+	$(UV) sync --frozen --all-packages --compile-bytecode
 
 demo: install  ## Run the pipeline on the bundled sample photos (no Redis/Postgres/API key needed)
 	$(RUN) shelfready demo
@@ -53,6 +53,10 @@ run-imagegen: install  ## Start the image-set worker service
 
 run-all: install  ## Start one worker pool serving all three queues
 	$(RUN) shelfready worker all
+
+DASHBOARD_PORT ?= 9181
+dashboard: install  ## rq-dashboard on $$REDIS_URL (a dev tool, never in the service images)
+	$(RUN) rq-dashboard --redis-url "$${REDIS_URL:-redis://127.0.0.1:6379/0}" --bind 127.0.0.1 --port $(DASHBOARD_PORT)
 
 clean:  ## Remove generated output and local data
 	rm -rf out data .pytest_cache
