@@ -1,4 +1,5 @@
-"""`python -m bench`: memory budget of the three worker services on 24 MP photos.
+"""`python -m bench`: memory budget of the three worker services on 24 MP photos, then the
+pipeline's makespan, handoff latency and cold start against their ideals (bench/pipeline.py).
 
 The stages run in pipeline order against one private deployment: N workflows are submitted,
 then each service's pool runs alone until its stage has drained, which leaves the workflows
@@ -10,7 +11,9 @@ from __future__ import annotations
 
 import argparse
 import logging
+import math
 import time
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.table import Table
@@ -22,6 +25,14 @@ from bench.sampler import MB
 from bench.stack import private_stack
 from shelfready_core import defaults
 
+if TYPE_CHECKING:
+    from bench.pipeline import PipelineFigures
+
+# Goals of the pipeline figures (issue 13).
+MAKESPAN_GOAL = 1.10  # makespan / ideal pipeline bound
+HANDOFF_GOAL = 1.2  # stage-to-stage handoff / plain RQ enqueue-to-start
+COLD_START_GOAL = 2.0  # seconds from spawning a pool to its first job
+TARGET_PER_HOUR = 1000  # the throughput the replica arithmetic is shown for
 BUDGET_MB = 512  # the memory limit of each worker container
 DISTINCT_PHOTOS = 4  # encoding a 24 MP JPEG takes seconds; workflows reuse these
 
@@ -31,6 +42,35 @@ out = Console(width=max(Console().width, 130))  # tables stay readable in logs a
 def main() -> int:
     args = _parse_args()
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    ok = True
+    if not args.pipeline_only:
+        ok = _memory(args)
+    if not args.skip_pipeline:
+        ok = _pipeline(args) and ok
+    return 0 if ok else 1
+
+
+def _pipeline(args: argparse.Namespace) -> bool:
+    from bench import pipeline
+
+    out.print(
+        f"pipeline: {args.pipeline_workflows} workflows, Claude answering after "
+        f"{args.claude_latency:g}s ..."
+    )
+    with private_stack() as stack:
+        figures = pipeline.run(
+            stack, args.pipeline_workflows, args.claude_latency, args.handoff_rounds
+        )
+    out.print(_pipeline_table(figures))
+    out.print(_capacity_table(figures))
+    return (
+        figures.makespan_ratio <= MAKESPAN_GOAL
+        and figures.handoff_ratio <= HANDOFF_GOAL
+        and figures.pool_cold_start <= COLD_START_GOAL
+    )
+
+
+def _memory(args: argparse.Namespace) -> bool:
     with private_stack() as stack:
         out.print(f"generating {DISTINCT_PHOTOS} photos of 24 MP ...")
         photos = make_photos(stack.workdir / "photos", DISTINCT_PHOTOS)
@@ -48,7 +88,7 @@ def main() -> int:
             runs.append(measure_service(stack, service, concurrency, timeout=args.timeout))
             out.print(f"  done in {time.monotonic() - started:.0f}s")
     out.print(_memory_table(runs, args.budget))
-    return 0 if all(_passes(run, args.budget) for run in runs) else 1
+    return all(_passes(run, args.budget) for run in runs)
 
 
 def _parse_args() -> argparse.Namespace:
@@ -62,6 +102,13 @@ def _parse_args() -> argparse.Namespace:
     )
     parser.add_argument("--timeout", type=float, default=1800, help="seconds per service")
     parser.add_argument("--skip-decode", action="store_true", help="skip the decode comparison")
+    parser.add_argument("--pipeline-only", action="store_true", help="only the pipeline figures")
+    parser.add_argument("--skip-pipeline", action="store_true", help="only the memory figures")
+    parser.add_argument("--pipeline-workflows", type=int, default=40, help="makespan batch")
+    parser.add_argument(
+        "--claude-latency", type=float, default=1.5, help="seconds the fake Claude takes"
+    )
+    parser.add_argument("--handoff-rounds", type=int, default=10, help="one-at-a-time runs")
     return parser.parse_args()
 
 
@@ -102,6 +149,58 @@ def _memory_table(runs: list[ServiceRun], budget: int) -> Table:
             str(budget),
             verdict,
         )
+    return table
+
+
+def _pipeline_table(figures: PipelineFigures) -> Table:
+    table = Table(title="The pipeline against its ideals (measured side by side)")
+    for column in ("figure", "measured", "ideal / baseline", "ratio", "goal"):
+        table.add_column(column, justify="left" if column == "figure" else "right")
+    stages = ", ".join(
+        f"{s} {figures.service_time[s]:.2f}s x{figures.concurrency[s]}"
+        for s in figures.service_time
+    )
+    table.add_row(
+        f"(a) makespan, {figures.workflows} workflows ({stages})",
+        f"{figures.makespan:.1f}s",
+        f"{figures.bound:.1f}s",
+        f"{figures.makespan_ratio:.2f}",
+        f"<= {MAKESPAN_GOAL}",
+    )
+    table.add_row(
+        f"(b) handoff median ({figures.handoffs} handoffs) / plain RQ no-op",
+        f"{figures.handoff_ms:.0f} ms",
+        f"{figures.noop_ms:.0f} ms",
+        f"{figures.handoff_ratio:.2f}",
+        f"<= {HANDOFF_GOAL}",
+    )
+    parts = ", ".join(f"{name} {ms:.0f} ms" for name, ms in figures.handoff_parts_ms.items())
+    table.add_row(f"    where it goes: {parts}", "", "", "", "")
+    table.add_row(
+        "(c) cold start to first job: listing pool / plain rq worker",
+        f"{figures.pool_cold_start:.2f}s",
+        f"{figures.rq_cold_start:.2f}s",
+        f"{figures.pool_cold_start / figures.rq_cold_start:.1f}x",
+        f"<= {COLD_START_GOAL}s",
+    )
+    return table
+
+
+def _capacity_table(figures: PipelineFigures) -> Table:
+    table = Table(
+        title=f"Capacity per replica (default concurrency); replicas for {TARGET_PER_HOUR}/h"
+    )
+    latencies = (figures.claude_latency, 5.0, 10.0)
+    table.add_column("service", justify="left")
+    for latency in latencies:
+        table.add_column(f"per hour at {latency:g}s Claude", justify="right")
+        table.add_column("replicas", justify="right")
+    for service in figures.service_time:
+        cells = []
+        for latency in latencies:
+            rate = figures.per_hour(service, latency)
+            cells += [f"{rate:.0f}", str(math.ceil(TARGET_PER_HOUR / rate))]
+        table.add_row(service, *cells)
     return table
 
 

@@ -178,7 +178,11 @@ def default_recognition_answer(request: dict[str, Any]) -> dict[str, Any]:
 class FakeAnthropicServer:
     """`POST /v1/messages` on 127.0.0.1:<free port>, answered from a script, then by tool name."""
 
-    def __init__(self, answers: dict[str, Answer] | None = None) -> None:
+    def __init__(
+        self, answers: dict[str, Answer] | None = None, *, answer_delay_seconds: float = 0.0
+    ) -> None:
+        # Unscripted answers come after this long, like a real model's latency (benchmarks).
+        self.answer_delay_seconds = answer_delay_seconds
         self.answers: dict[str, Answer] = {"record_product_analysis": default_recognition_answer}
         self.answers.update(answers or {})
         self.requests: list[RecordedRequest] = []
@@ -256,7 +260,11 @@ class FakeAnthropicServer:
         recorded = RecordedRequest(path=path, headers=headers, body=body)
         with self._lock:
             self.requests.append(recorded)
-            reply = self._script.popleft() if self._script else Reply.answer()
+            reply = (
+                self._script.popleft()
+                if self._script
+                else Reply(delay_seconds=self.answer_delay_seconds)
+            )
         if path.rstrip("/") != "/v1/messages":
             return 404, _error("not_found_error", f"no route {path}"), {}
         # This SDK sends the key as a bearer token; older ones as x-api-key.

@@ -7,7 +7,6 @@ transaction-mode pooler (PgBouncer, Supavisor) expects.
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -48,7 +47,9 @@ def _make_engine(url: object, connect_args: dict[str, object], sqlite: bool) -> 
 def get_engine(settings: Settings, *, for_migrations: bool = False) -> Engine:
     db = database_url(settings)
     url = db.migration_url if for_migrations else db.sqlalchemy_url
-    key = (os.getpid(), f"{for_migrations}:{url}")
+    # Not per process: with NullPool an engine holds no connection, so work-horses inherit
+    # their worker's engine, dialect already initialised, instead of setting one up per job.
+    key = (0, f"{for_migrations}:{url}")
     engine = _engines.get(key)
     if engine is None:
         connect_args = {} if for_migrations and not db.is_sqlite else db.connect_args

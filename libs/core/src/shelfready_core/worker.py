@@ -22,6 +22,7 @@ from shelfready_core.diagnose import announce_pool
 from shelfready_core.health import serve_health_from_env
 from shelfready_core.metrics import prepare_multiprocess_dir
 from shelfready_core.outages import one_sentence, outage_of
+from shelfready_core.prefork import warm_up_before_fork
 from shelfready_core.queues import STAGE_FUNCTIONS
 from shelfready_core.reconcile import reconcile_once_among_workers
 from shelfready_core.retention import prune_daily_among_workers
@@ -123,6 +124,7 @@ def run_workers(
     prepare_multiprocess_dir()  # before anything forks or records a metric
     for service in services:
         load_service(service)
+    warm_up_before_fork(settings)
     recovered = requeue_abandoned(redis, services)
     if recovered:
         log.warning("requeued %d job(s) abandoned by a stopped worker", recovered)

@@ -1,0 +1,30 @@
+"""Work a worker pool does once before it forks, so no work-horse repeats it per job.
+
+Measured (bench/pipeline.py): a horse that configured the ORM mappers itself took ~70 ms from
+its start to the workflow being claimed; with the mappers configured and the engine's dialect
+initialised before the fork, less (README, Benchmarks).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from shelfready_core.config import Settings
+
+log = logging.getLogger(__name__)
+
+
+def warm_up_before_fork(settings: Settings) -> None:
+    from sqlalchemy.orm import configure_mappers
+
+    import shelfready_core.models  # noqa: F401  # every table's mapper, configured below
+    from shelfready_core.db import get_engine
+
+    configure_mappers()
+    try:  # the first connection initialises the dialect, once for every horse
+        with get_engine(settings).connect():
+            pass
+    except Exception as exc:  # the database may be briefly away; horses then do it
+        log.warning("database not reachable before forking: %s", type(exc).__name__)
