@@ -391,7 +391,7 @@ def demo(
     from shelfready_core.demo import run_demo
 
     settings = _settings()
-    ok = run_demo(settings, photos or None, out_dir, console=out)
+    ok = run_demo(settings, photos or None, out_dir, console=out.get())
     if not ok:
         raise typer.Exit(1)
 

@@ -10,12 +10,16 @@ class LazyConsole:
         self._options = options
         self._console: Any = None
 
-    def __getattr__(self, name: str) -> Any:
+    def get(self) -> Any:
+        """The rich Console itself, for code that wants one."""
         if self._console is None:
             from rich.console import Console
 
             self._console = Console(**self._options)
-        return getattr(self._console, name)
+        return self._console
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.get(), name)
 
     @staticmethod
     def escape(text: str) -> str:

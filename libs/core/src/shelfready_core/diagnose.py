@@ -245,7 +245,7 @@ def _check_stuck(settings: Settings, result: Diagnosis) -> None:
             select(Workflow.id, Workflow.current_step)
             .where(col(Workflow.status).in_([WorkflowStatus.PENDING, WorkflowStatus.PROCESSING]))
             .where(Workflow.updated_at < cutoff)
-            .order_by(Workflow.updated_at)
+            .order_by(col(Workflow.updated_at))
         ).all()
     if not stuck:
         result.add("stuck workflows", True, f"none unchanged for {STUCK_AFTER_SECONDS}s")

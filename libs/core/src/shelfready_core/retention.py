@@ -94,7 +94,7 @@ def prune(
                 .where(col(Workflow.status).in_(finished))
                 .where(Workflow.created_at < report.cutoff)
                 .where(~kept_child)
-                .order_by(Workflow.created_at)
+                .order_by(col(Workflow.created_at))
             ).all()
         )
         if dry_run:
