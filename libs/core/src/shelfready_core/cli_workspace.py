@@ -5,20 +5,21 @@ from __future__ import annotations
 
 from collections import Counter
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from rich.console import Console
-from sqlalchemy import func
-from sqlmodel import col, select
 
-from shelfready_core.config import Settings
 from shelfready_core.errors import ShelfReadyError
+
+if TYPE_CHECKING:  # `shelfready --help` imports this module: its libraries load when used
+    from rich.console import Console
+
+    from shelfready_core.config import Settings
 
 EXPORT_FORMATS = ("amazon", "shopify", "csv")
 
 
-def batch_summary(rows: list[dict[str, Any]], console: Console) -> None:
+def batch_summary(rows: list[dict[str, Any]], console: Console | Any) -> None:
     """One line per workflow of a batch, then the counts, on stderr (stdout keeps the ids)."""
     for data in rows:
         listing = data.get("listing") or {}
@@ -34,7 +35,7 @@ def batch_summary(rows: list[dict[str, Any]], console: Console) -> None:
     console.print("batch: " + ", ".join(f"{n} {status}" for status, n in sorted(counts.items())))
 
 
-def register(app: typer.Typer, settings_factory: Any, out: Console, fail: Any) -> None:
+def register(app: typer.Typer, settings_factory: Any, out: Console | Any, fail: Any) -> None:
     """Add `list` and `export` to the CLI (kept here so cli.py only wires them in)."""
 
     @app.command("list")
@@ -48,6 +49,9 @@ def register(app: typer.Typer, settings_factory: Any, out: Console, fail: Any) -
         limit: Annotated[int, typer.Option(min=1, max=1000)] = 50,
     ) -> None:
         """Workflows, newest first: id, status, progress, score, review state, title."""
+        from sqlalchemy import func
+        from sqlmodel import col, select
+
         from shelfready_core.db import session_scope
         from shelfready_core.models import Listing, Workflow, WorkflowStatus
         from shelfready_core.review_state import needs_review_clause
