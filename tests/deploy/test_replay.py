@@ -405,7 +405,12 @@ def test_health_endpoint_and_healthcheck_follow_redis(
 
     wait_until(lambda: status() == 200, "health endpoint never answered 200", worker, log)
     body = httpx.get(health_url, timeout=5).json()
-    assert body["ok"] is True and set(body["checks"]) == {"redis", "database", "heartbeat"}
+    assert body["ok"] is True and set(body["checks"]) == {
+        "redis",
+        "database",
+        "heartbeat",
+        "credentials",
+    }
     (healthcheck,) = replay.image.final.of("HEALTHCHECK")
     docker_healthcheck = list(healthcheck.value[1:])  # after "CMD"
     assert replay.run(docker_healthcheck, env, tmp_path, timeout=30).returncode == 0
