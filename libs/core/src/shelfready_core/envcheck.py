@@ -149,6 +149,10 @@ ENV_VARS: tuple[EnvVar, ...] = (
     EnvVar("SHELFREADY_IMAGE_API_KEY", "key for the image API", secret=True),
     EnvVar("SHELFREADY_IMAGE_API_MODEL", "model name sent to the image API"),
     EnvVar(
+        "SHELFREADY_SEGMENTATION_MODEL",
+        "path of a larger salient-object ONNX model file (default: bundled U^2-Net-p)",
+    ),
+    EnvVar(
         "SHELFREADY_MODEL_PRICES",
         'price overrides, JSON {"model": [input, output]} in USD per million tokens',
     ),

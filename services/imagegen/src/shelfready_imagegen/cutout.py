@@ -1,23 +1,32 @@
 """Separate the product from its background: an RGBA image of the product cropped to its extent.
 
-Transparent photos use their own alpha. Everything else goes through OpenCV GrabCut on a
-~1000 px working copy, seeded by the recognition bounding box (or one estimated from how much
-each pixel differs from the colours seen along the photo's border), with an initial labelling
-from that colour difference so shadows and background-coloured areas start as "probably
-background". The mask is then scaled back to the output resolution and feathered.
+Transparent photos use their own alpha. Everything else goes through the salient-object model
+(`segment`: the model proposes, the recognition box chooses, GrabCut sharpens the edge) on an
+850 px working copy, and every such cut-out carries a confidence (`cutout_quality`) that a bad
+mask cannot pass. When the model cannot be loaded, the older colour-only path below runs and
+its cut-out is always marked for review.
+
+The colour-only path: OpenCV GrabCut on the working copy, seeded by the recognition bounding
+box (or one estimated from how much each pixel differs from the colours seen along the
+photo's border), with an initial labelling from that colour difference so shadows and
+background-coloured areas start as "probably background". The mask is then scaled back to
+the output resolution and feathered.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import cv2
 import numpy as np
 from PIL import Image
 
 from shelfready_core.schemas import BoundingBox
+from shelfready_imagegen import saliency
+from shelfready_imagegen.cutout_quality import MISSED_PART, Quality, assess
 from shelfready_imagegen.photo import has_real_transparency, to_rgb_or_rgba
+from shelfready_imagegen.segment import segment
 
 logger = logging.getLogger(__name__)
 
@@ -49,16 +58,51 @@ class CutoutError(RuntimeError):
 class Cutout:
     image: Image.Image  # RGBA, cropped to the product's extent
     box: Box  # (left, top, right, bottom) of that extent in photo pixels
-    method: str  # "alpha" or "grabcut"
+    method: str  # "alpha", "model" or "grabcut"
+    confidence: float = 1.0  # 0..1, see cutout_quality
+    reasons: list[str] = field(default_factory=list)  # why a person should look; [] when none
+    checks: dict[str, float] = field(default_factory=dict)  # measured values behind it
+
+    @property
+    def needs_review(self) -> bool:
+        return bool(self.reasons)
 
 
-def cut_out(photo: Image.Image, bbox: BoundingBox | None = None, *, max_side: int = 3000) -> Cutout:
-    """Return the product as an RGBA image no larger than `max_side` on its long side."""
+def cut_out(
+    photo: Image.Image,
+    bbox: BoundingBox | None = None,
+    *,
+    max_side: int = 3000,
+    model: saliency.SaliencyModel | None = None,
+) -> Cutout:
+    """Return the product as an RGBA image no larger than `max_side` on its long side.
+
+    `model` defaults to the process-wide salient-object model (`saliency.load_model`).
+    """
     photo = to_rgb_or_rgba(photo)
     if has_real_transparency(photo):
         return _from_alpha(photo, max_side)
     rgb = photo.convert("RGB") if photo.mode != "RGB" else photo
-    return _from_grabcut(rgb, bbox, max_side)
+    try:
+        model = model or saliency.load_model()
+    except saliency.ModelUnavailable as exc:
+        logger.warning("segmentation model unavailable (%s); colour-only cut-out", exc)
+        return _from_grabcut(rgb, bbox, max_side)
+    return _from_model(rgb, bbox, max_side, model)
+
+
+def _from_model(
+    rgb: Image.Image, bbox: BoundingBox | None, max_side: int, model: saliency.SaliencyModel
+) -> Cutout:
+    scale = min(1.0, WORK_SIDE / max(rgb.size))
+    work_size = (max(1, round(rgb.width * scale)), max(1, round(rgb.height * scale)))
+    work = np.asarray(rgb.resize(work_size, Image.Resampling.BILINEAR, reducing_gap=2.0))
+    box = _scaled_box(bbox, scale, work_size) if bbox is not None else None
+    seg = segment(work, model, box)
+    if seg is None or seg.mask.mean() / 255.0 < MIN_PRODUCT_SHARE:
+        raise CutoutError("no product stands out from the background")
+    quality = assess(work, seg)
+    return _compose(rgb, seg.mask, scale, max_side, "model", quality)
 
 
 def _from_alpha(photo: Image.Image, max_side: int) -> Cutout:
@@ -90,7 +134,9 @@ def _from_grabcut(rgb: Image.Image, bbox: BoundingBox | None, max_side: int) -> 
     mask = _clean(mask, difference, threshold, crisp)
     if mask.mean() / 255.0 < MIN_PRODUCT_SHARE:
         raise CutoutError("could not separate a product from the background")
-    return _compose(rgb, mask, scale, max_side)
+    # Colour alone cannot tell a product from a similar-coloured neighbour: a person looks.
+    unchecked = Quality(0.3, {}, [f"{MISSED_PART}: made without the segmentation model"])
+    return _compose(rgb, mask, scale, max_side, "grabcut", unchecked)
 
 
 def background_difference(work: np.ndarray) -> tuple[np.ndarray, float]:
@@ -380,7 +426,14 @@ def _clean(
     return mask
 
 
-def _compose(rgb: Image.Image, mask: np.ndarray, scale: float, max_side: int) -> Cutout:
+def _compose(
+    rgb: Image.Image,
+    mask: np.ndarray,
+    scale: float,
+    max_side: int,
+    method: str,
+    quality: Quality,
+) -> Cutout:
     """Cut the product's region from the full photo and give it the upscaled, feathered mask."""
     ys, xs = np.nonzero(mask)
     h, w = mask.shape
@@ -421,7 +474,7 @@ def _compose(rgb: Image.Image, mask: np.ndarray, scale: float, max_side: int) ->
         left + round(extent[2] * factor),
         top + round(extent[3] * factor),
     )
-    return Cutout(product, box, "grabcut")
+    return Cutout(product, box, method, quality.confidence, quality.reasons, quality.checks)
 
 
 def _limit(image: Image.Image, max_side: int) -> Image.Image:
