@@ -73,7 +73,8 @@ def test_caption_outside_the_product_fails() -> None:
     ImageDraw.Draw(image).text((120, 1895), "FREE SHIPPING 50% OFF", font=font, fill=(200, 0, 0))
     report = check_image(_jpeg(image), "main")
     assert not report.passed
-    assert "text or a watermark appears outside the product" in report.reasons
+    assert any(reason.startswith("text or a watermark") for reason in report.reasons)
+    assert report.text_regions == 1
 
 
 def test_all_three_faults_are_reported_together() -> None:
@@ -123,3 +124,62 @@ def test_png_with_transparency_is_judged_over_white() -> None:
 def test_undecodable_data_fails_cleanly() -> None:
     report = check_image(b"nope", "main")
     assert not report.passed and report.format == "unknown"
+
+
+def _text_reasons(report) -> list[str]:
+    return [reason for reason in report.reasons if reason.startswith("text or a watermark")]
+
+
+@pytest.mark.parametrize(
+    ("text", "language", "where"),
+    [
+        ("SALE", "en", (1480, 60)),  # a short word in a corner, off the product
+        ("送料無料", "ja", (80, 1900)),  # Japanese, along the bottom margin
+        ("©SHOP", "en", (700, 960)),  # a watermark across the product's right edge
+    ],
+)
+def test_detected_text_off_the_product_fails_in_any_script(
+    text: str, language: str, where: tuple[int, int]
+) -> None:
+    image = _main_like(product_share=0.86)
+    font = get_font(56, weight=BOLD, language=language)
+    draw = ImageDraw.Draw(image)
+    if where == (700, 960):
+        # Across the product's right edge onto the white: half on, half off.
+        draw.text((1800, 960), text, font=font, fill=(120, 120, 120))
+    else:
+        draw.text(where, text, font=font, fill=(60, 60, 60))
+    report = check_image(_png(image), "main")
+    assert _text_reasons(report), report.reasons
+    assert not report.passed
+
+
+def test_a_label_printed_on_the_product_is_allowed() -> None:
+    image = _main_like()
+    font = get_font(80, weight=BOLD)
+    ImageDraw.Draw(image).text((700, 700), "AQUA 750", font=font, fill=(255, 255, 255))
+    report = check_image(_png(image), "main")
+    assert report.passed, report.reasons
+    assert report.text_regions == 0
+
+
+def test_a_product_cut_at_the_frame_fails() -> None:
+    image = Image.new("RGB", (2000, 2000), (255, 255, 255))
+    ImageDraw.Draw(image).rectangle((-50, 300, 1800, 1700), fill=(30, 80, 160))
+    report = check_image(_png(image), "main")
+    assert any("cut at the image's edge (left" in reason for reason in report.reasons)
+
+
+def test_an_untrusted_cutout_never_passes() -> None:
+    reason = "the cut-out may have missed part of the product: 30% of it looks like background"
+    report = check_image(
+        _jpeg(_main_like()), "main", cutout_confidence=0.2, cutout_reasons=[reason]
+    )
+    assert not report.passed
+    assert reason in report.reasons and report.cutout_confidence == 0.2
+
+
+def _png(image: Image.Image) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG")
+    return buffer.getvalue()

@@ -166,6 +166,12 @@ class ImageSet(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     workflow_id: str = Field(foreign_key="workflow.id", unique=True, max_length=36)
     status: str = Field(default=ImageSetStatus.PENDING, max_length=16)
+    # The cut-out behind every image: its box [x0, y0, x1, y1] in the source photo's pixels
+    # (after EXIF rotation), its confidence (0..1), and whether a person should look, and why.
+    cutout_box: list | None = _json_column()
+    cutout_confidence: float | None = Field(default=None)
+    needs_review: bool = Field(default=False)
+    review_reasons: list | None = _json_column()
     created_at: datetime = _timestamp()
     updated_at: datetime = _timestamp()
 

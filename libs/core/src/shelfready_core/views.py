@@ -101,6 +101,11 @@ def _images(
     ).all()
     return {
         "status": image_set.status,
+        # [x0, y0, x1, y1] in the source photo's pixels after EXIF rotation (None: no cut-out).
+        "cutout_box": image_set.cutout_box,
+        "cutout_confidence": image_set.cutout_confidence,
+        "needs_review": image_set.needs_review,
+        "review_reasons": image_set.review_reasons or [],
         "items": [
             {
                 "index": item.index,

@@ -7,9 +7,14 @@ Main image, in addition:
   the band at one spot, not a grey or off-white backdrop;
 - fill: the product's bounding box (pixels differing from the border's colour) must span at
   least 85% of the frame on its longer side;
-- text/watermark heuristic: a row of three or more similar-sized separate marks outside the
-  product (glyphs of a caption or watermark) fails. Text printed *on* the product is allowed
-  by the rules and is not looked for; logos drawn over the product are not detected.
+- not cut at the edges: the product must not touch the frame;
+- no text or watermark: PP-OCR's text detector (text_detect.py) finds text lines; a line that
+  lies mostly off the product (a caption, a watermark on the white, one across the product's
+  edge) fails. Text printed *on* the product is allowed by the rules; a watermark wholly
+  inside the product cannot be told from its label and is not caught. Without the detector,
+  a heuristic runs instead: a row of three or more similar-sized marks apart from the product;
+- the cut-out it was made from must be trusted: a cut-out marked for review (cutout_quality)
+  makes the main image fail with that reason, whatever the pixels say.
 """
 
 from __future__ import annotations
@@ -22,6 +27,8 @@ import numpy as np
 from PIL import Image
 from pydantic import BaseModel, Field
 
+from shelfready_imagegen.text_detect import TextModelUnavailable, text_boxes
+
 logger = logging.getLogger(__name__)
 
 MIN_LONG_SIDE = 1000
@@ -32,6 +39,8 @@ BORDER_BAND_SHARE = 0.02
 MIN_WHITE_RATIO = 0.995
 MIN_FILL_RATIO = 0.85
 FOREGROUND_TOLERANCE = 12  # per-channel difference from the background that counts as product
+MAX_TEXT_LINE_SHARE = 0.1  # of the long side: the most a text line's short side can be
+MAX_TEXT_ON_PRODUCT_SHARE = 0.5  # a text line less than half on the product is not its label
 
 
 class ComplianceReport(BaseModel):
@@ -41,6 +50,8 @@ class ComplianceReport(BaseModel):
     file_bytes: int
     background_white_ratio: float | None = Field(None, description="main only")
     fill_ratio: float | None = Field(None, description="main only")
+    text_regions: int | None = Field(None, description="main only: text lines off the product")
+    cutout_confidence: float | None = Field(None, description="main only: cut-out confidence")
     passed: bool
     reasons: list[str] = Field(default_factory=list)
 
@@ -53,7 +64,15 @@ def border_band(height: int, width: int) -> np.ndarray:
     return mask
 
 
-def check_image(data: bytes, kind: str) -> ComplianceReport:
+def check_image(
+    data: bytes,
+    kind: str,
+    *,
+    cutout_confidence: float | None = None,
+    cutout_reasons: list[str] | None = None,
+) -> ComplianceReport:
+    """The marketplace verdict on an encoded image; for the main image, pass the cut-out's
+    confidence and review reasons so an untrusted cut-out can never be reported compliant."""
     reasons: list[str] = []
     try:
         image = Image.open(io.BytesIO(data))
@@ -79,10 +98,12 @@ def check_image(data: bytes, kind: str) -> ComplianceReport:
     if len(data) > MAX_FILE_BYTES:
         reasons.append(f"file is {len(data)} bytes; the limit is {MAX_FILE_BYTES} bytes (10 MB)")
     white_ratio = fill_ratio = None
+    text_regions = None
     if kind == "main":
         pixels = np.asarray(_flatten(image))
-        white_ratio, fill_ratio, main_reasons = _check_main(pixels)
+        white_ratio, fill_ratio, text_regions, main_reasons = _check_main(pixels)
         reasons.extend(main_reasons)
+        reasons.extend(cutout_reasons or [])
     return ComplianceReport(
         width=width,
         height=height,
@@ -90,6 +111,8 @@ def check_image(data: bytes, kind: str) -> ComplianceReport:
         file_bytes=len(data),
         background_white_ratio=white_ratio,
         fill_ratio=fill_ratio,
+        text_regions=text_regions,
+        cutout_confidence=cutout_confidence if kind == "main" else None,
         passed=not reasons,
         reasons=reasons,
     )
@@ -105,7 +128,7 @@ def _flatten(image: Image.Image) -> Image.Image:
     return image.convert("RGB")
 
 
-def _check_main(pixels: np.ndarray) -> tuple[float, float, list[str]]:
+def _check_main(pixels: np.ndarray) -> tuple[float, float, int | None, list[str]]:
     reasons: list[str] = []
     height, width = pixels.shape[:2]
     band = border_band(height, width)
@@ -125,9 +148,76 @@ def _check_main(pixels: np.ndarray) -> tuple[float, float, list[str]]:
             f"product fills {fill_ratio:.0%} of the frame on its longer side; "
             f"at least {MIN_FILL_RATIO:.0%} is required"
         )
-    if has_text_outside_product(foreground):
-        reasons.append("text or a watermark appears outside the product")
-    return round(white_ratio, 4), round(fill_ratio, 4), reasons
+    edges = _edge_contact(foreground)
+    if edges:
+        reasons.append(f"the product is cut at the image's edge ({', '.join(edges)})")
+    text_regions = None
+    try:
+        lines = _text_off_product(pixels, foreground)
+    except TextModelUnavailable as exc:
+        logger.warning("text detector unavailable (%s); using the glyph heuristic", exc)
+        if has_text_outside_product(foreground):
+            reasons.append("text or a watermark appears outside the product")
+    else:
+        text_regions = len(lines)
+        if lines:
+            x0, y0, x1, y1 = max(lines, key=lambda b: (b[2] - b[0]) * (b[3] - b[1]))
+            reasons.append(
+                f"text or a watermark on the main image: {len(lines)} text line(s) off the "
+                f"product (largest {x1 - x0}x{y1 - y0} px at {x0},{y0})"
+            )
+    return round(white_ratio, 4), round(fill_ratio, 4), text_regions, reasons
+
+
+def _filled(product: np.ndarray) -> np.ndarray:
+    """The product with its enclosed openings (a mug handle's) counted as product."""
+    outside = (~product).astype(np.uint8)
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(outside, connectivity=4)
+    h, w = product.shape
+    filled = product.copy()
+    for label in range(1, count):
+        x, y, bw, bh, _area = stats[label]
+        if x > 0 and y > 0 and x + bw < w and y + bh < h:
+            filled[labels == label] = True
+    return filled
+
+
+def _edge_contact(foreground: np.ndarray) -> list[str]:
+    """The sides of the frame the product touches (more than a stray pixel or two)."""
+    sides = {
+        "top": foreground[0],
+        "bottom": foreground[-1],
+        "left": foreground[:, 0],
+        "right": foreground[:, -1],
+    }
+    return [f"{name} {int(line.sum())} px" for name, line in sides.items() if line.sum() > 2]
+
+
+def _text_off_product(
+    pixels: np.ndarray, foreground: np.ndarray
+) -> list[tuple[int, int, int, int]]:
+    """Text lines that lie mostly off the product (the product: the foreground's big pieces)."""
+    boxes = text_boxes(pixels)
+    if not boxes:
+        return []
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(
+        foreground.astype(np.uint8), connectivity=8
+    )
+    areas = stats[1:, cv2.CC_STAT_AREA] if count > 1 else np.zeros(0)
+    big = np.zeros(count, bool)
+    if areas.size:
+        big[1:] = areas >= 0.05 * areas.max()
+    product = _filled(big[labels])
+    side = max(pixels.shape[:2])
+    off = []
+    for left, top, right, bottom in boxes:
+        if min(right - left, bottom - top) > MAX_TEXT_LINE_SHARE * side:
+            continue  # no caption is that thick: a curve of the product the detector took
+        window = product[top:bottom, left:right]
+        # Solid product area under the line: a label printed on the product sits on it.
+        if window.size and float(window.mean()) < MAX_TEXT_ON_PRODUCT_SHARE:
+            off.append((left, top, right, bottom))
+    return off
 
 
 def _fill_ratio(foreground: np.ndarray) -> float:

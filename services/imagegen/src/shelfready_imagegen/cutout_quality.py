@@ -105,7 +105,7 @@ def assess(work: np.ndarray, seg: Segmentation) -> Quality:
 
 
 def _parts(mask: np.ndarray) -> tuple[float, int]:
-    count, _, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), 8)
+    count, _, stats, _ = cv2.connectedComponentsWithStats(mask.astype(np.uint8), connectivity=8)
     if count <= 1:
         return 1.0, 0
     areas = np.sort(stats[1:, cv2.CC_STAT_AREA])[::-1].astype(np.float64)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import io
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from PIL import Image
 
@@ -19,6 +19,7 @@ from shelfready_imagegen.canvas import (
 )
 from shelfready_imagegen.compliance import check_image
 from shelfready_imagegen.cutout import Cutout, cut_out
+from shelfready_imagegen.dimensions import parse_dimensions
 from shelfready_imagegen.image_api import SecondaryImageProvider
 from shelfready_imagegen.photo import to_rgb_or_rgba
 from shelfready_imagegen.render_context import RenderContext
@@ -35,7 +36,8 @@ REFERENCE_SIDE = 1024  # image APIs work at ~1024 px; a bigger reference only co
 
 
 class ImageSetError(RuntimeError):
-    """The main image could not be produced, so the set is unusable."""
+    """Kept for callers that catch it: render_set itself never raises it (a failed main image
+    comes back as a failed image with its reason)."""
 
 
 @dataclass
@@ -48,8 +50,22 @@ class RenderedImage:
     width: int
     height: int
     thumbnail: bytes | None  # JPEG, long edge 400
-    compliance: dict  # ComplianceReport.model_dump(); {} when the image failed
+    compliance: dict  # ComplianceReport.model_dump() (+ "review" notes); {} when it failed
     error: str | None = None
+    review: list[str] = field(default_factory=list)  # why a person should look at this image
+
+
+@dataclass
+class ImageSetResult:
+    images: list[RenderedImage]
+    cutout_box: tuple[int, int, int, int] | None  # in the pixels of the photo given
+    cutout_confidence: float | None
+    review_reasons: list[str]  # [] when nothing needs a person
+    cutout_reasons: list[str] = field(default_factory=list)  # the cut-out's own share of them
+
+    @property
+    def needs_review(self) -> bool:
+        return bool(self.review_reasons)
 
 
 Renderer = Callable[[RenderContext], Image.Image]
@@ -74,23 +90,56 @@ def build_image_set(
     provider: SecondaryImageProvider | None = None,
     only_index: int | None = None,
 ) -> list[RenderedImage]:
+    """The rendered images only; see render_set."""
+    return render_set(
+        photo,
+        bbox=bbox,
+        product=product,
+        listing=listing,
+        request=request,
+        provider=provider,
+        only_index=only_index,
+    ).images
+
+
+NO_SIZES = (
+    "the dimensions image shows front and side views without sizes: add the product's "
+    "dimensions to the specifications (e.g. 'Size: 12 x 8 x 10 cm') for measurement lines"
+)
+
+
+def render_set(
+    photo: Image.Image,
+    *,
+    bbox: BoundingBox | None,
+    product: ProductAnalysis,
+    listing: ListingDraft,
+    request: ListingRequest,
+    provider: SecondaryImageProvider | None = None,
+    only_index: int | None = None,
+) -> ImageSetResult:
     """Render the set (or only image `only_index`, 1..5) for an EXIF-transposed photo.
 
-    `bbox` is the product's box in `photo` pixels, or None to find it. A secondary image that
-    fails comes back with `data=None` and `error` set; a main image that fails raises
-    ImageSetError. With a provider, the four secondary images come from it, the main never does.
+    `bbox` is the product's box in `photo` pixels, or None to find it. Nothing here raises for
+    a bad photo: an image that fails comes back with `data=None` and `error` set (the main
+    image too, when no product can be separated), and everything a person should look at is
+    in `review_reasons`. With a provider, the four secondary images come from it, the main
+    never does.
     """
     if only_index is not None and not 1 <= only_index <= len(IMAGE_KINDS):
         raise ValueError(f"only_index must be 1..{len(IMAGE_KINDS)}, got {only_index}")
     indices = [only_index] if only_index else list(range(1, len(IMAGE_KINDS) + 1))
     photo = to_rgb_or_rgba(photo)
+    review: list[str] = []
     try:
         cutout: Cutout | None = cut_out(photo, bbox)
     except Exception as exc:
-        if 1 in indices:
-            raise ImageSetError(f"main image could not be produced: {exc}") from exc
         logger.warning("cut-out failed: %s", exc)
+        review.append(f"no product could be separated from the photo: {exc}")
         cutout = None
+    if cutout is not None:
+        review.extend(cutout.reasons)
+    cutout_reasons = list(review)
     reference = _reference(photo) if provider is not None and indices != [1] else b""
     # Everything below works from the cut-out: let the full photo go before the renders
     # (the caller hands it over without keeping a reference; see docs/memory.md).
@@ -102,14 +151,25 @@ def build_image_set(
         try:
             image, encoded = _render_one(kind, index, context, listing, provider, reference)
         except Exception as exc:
-            if kind == "main":
-                raise ImageSetError(f"main image could not be produced: {exc}") from exc
             logger.warning("%s image failed: %s", kind, exc)
-            results.append(_failed(index, kind, exc))
+            failed = _failed(index, kind, exc)
+            review.append(failed.error or f"{kind} image failed")
+            results.append(failed)
             continue
-        report = check_image(encoded.data, kind)
+        report = check_image(
+            encoded.data,
+            kind,
+            cutout_confidence=cutout.confidence if cutout and kind == "main" else None,
+            cutout_reasons=cutout.reasons if cutout and kind == "main" else None,
+        )
+        notes = _review_notes(kind, request, provider)
         if not report.passed:
             logger.warning("%s image fails compliance: %s", kind, "; ".join(report.reasons))
+            if kind == "main":
+                own = [r for r in report.reasons if not cutout or r not in cutout.reasons]
+                if own:
+                    notes.append("main image not compliant: " + "; ".join(own))
+        review.extend(notes)
         results.append(
             RenderedImage(
                 index=index,
@@ -120,11 +180,26 @@ def build_image_set(
                 width=encoded.width,
                 height=encoded.height,
                 thumbnail=thumbnail_jpeg(image),
-                compliance=report.model_dump(),
+                compliance={**report.model_dump(), "review": notes},
+                review=notes,
             )
         )
         del image
-    return results
+    return ImageSetResult(
+        results,
+        cutout.box if cutout else None,
+        cutout.confidence if cutout else None,
+        list(dict.fromkeys(review)),
+        cutout_reasons,
+    )
+
+
+def _review_notes(
+    kind: str, request: ListingRequest, provider: SecondaryImageProvider | None
+) -> list[str]:
+    if kind == "dimensions" and provider is None and not parse_dimensions(request.specifications):
+        return [NO_SIZES]
+    return []
 
 
 def _render_one(

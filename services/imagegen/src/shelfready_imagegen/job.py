@@ -23,8 +23,8 @@ from shelfready_core.schemas import ListingDraft, ListingRequest, ProductAnalysi
 from shelfready_core.stage import StageContext, event, run_stage
 from shelfready_core.storage import get_storage, workflow_key
 from shelfready_imagegen.image_api import provider_from_settings
-from shelfready_imagegen.imageset import RenderedImage, build_image_set
-from shelfready_imagegen.photo import load_photo, scale_bbox
+from shelfready_imagegen.imageset import IMAGE_KINDS, ImageSetResult, RenderedImage, render_set
+from shelfready_imagegen.photo import PhotoError, load_photo, scale_bbox
 
 log = logging.getLogger(__name__)
 
@@ -44,20 +44,23 @@ def run_single(workflow_id: str, index: int) -> str:
     ctx = StageContext(
         "imagegen", workflow_id, settings, get_redis(settings), get_storage(settings)
     )
-    images, version = _render(ctx, only_index=index)
-    stored = [_store(ctx, version, image) for image in images]
+    result, version = _render(ctx, only_index=index)
+    stored = [_store(ctx, version, image) for image in result.images]
     with ctx.session() as session:
-        status = _save(session, workflow_id, stored)
+        status = _save(session, workflow_id, stored, result)
         session.add(event(workflow_id, "imagegen", "image_regenerated", f"image {index}: {status}"))
     return f"image {index} regenerated; set {status}"
 
 
 def render_image_set(ctx: StageContext) -> str:
+    """The images never fail the workflow: the listing is written and paid for, so a photo
+    with no separable product still completes, its image set FAILED or PARTIAL, marked for
+    review, each image with its reason (and any image can be regenerated later)."""
     ctx.set_progress(PROGRESS_RENDERING)
-    images, version = _render(ctx)
-    stored = [_store(ctx, version, image) for image in images]
+    result, version = _render(ctx)
+    stored = [_store(ctx, version, image) for image in result.images]
     with ctx.session() as session:
-        status = _save(session, ctx.workflow_id, stored)
+        status = _save(session, ctx.workflow_id, stored, result)
         ctx.complete(session, f"image set {status}")
     failed = sum(1 for item in stored if item.image.error)
     log.info("[imagegen] image set %s for %s (%d failed)", status, ctx.workflow_id, failed)
@@ -106,7 +109,7 @@ def _load_inputs(ctx: StageContext) -> _Inputs:
         )
 
 
-def _render(ctx: StageContext, only_index: int | None = None) -> tuple[list[RenderedImage], int]:
+def _render(ctx: StageContext, only_index: int | None = None) -> tuple[ImageSetResult, int]:
     inputs = _load_inputs(ctx)
     # A box the recogniser is unsure of (the offline estimate) does worse than the cut-out's
     # own focus-aware detection, so only a confident box seeds the cut-out.
@@ -118,12 +121,13 @@ def _render(ctx: StageContext, only_index: int | None = None) -> tuple[list[Rend
     bbox = trusted and scale_bbox(trusted, full, (round(full[0] * scale), round(full[1] * scale)))
     # The provider shares the circuit breaker of every worker through Redis.
     provider = provider_from_settings(ctx.settings, redis_conn=ctx.redis)
+    data = ctx.storage.get(inputs.original_key)
     try:
-        images = build_image_set(
-            # Decoded inside the call so no frame here keeps the photo alive: build_image_set
+        result = render_set(
+            # Decoded inside the call so no frame here keeps the photo alive: render_set
             # drops it after the cut-out. 3000 px is enough for the 2000 px canvas and the
             # cut-out; libjpeg then decodes a 24 MP JPEG at half size (docs/memory.md).
-            load_photo(ctx.storage.get(inputs.original_key), max_side=PHOTO_MAX_SIDE),
+            _decode(data),
             bbox=bbox,
             product=inputs.product,
             listing=inputs.listing,
@@ -131,10 +135,36 @@ def _render(ctx: StageContext, only_index: int | None = None) -> tuple[list[Rend
             provider=provider,
             only_index=only_index,
         )
+    except PhotoError as exc:
+        result = _undecodable(exc, only_index)
     finally:
         if provider is not None:
             provider.close()
-    return images, inputs.version
+    if result.cutout_box is not None:
+        # Back to the source photo's pixels (after EXIF rotation), as the status JSON gives it.
+        x0, y0, x1, y1 = result.cutout_box
+        result.cutout_box = (
+            max(0, int(x0 / scale)),
+            max(0, int(y0 / scale)),
+            min(full[0], round(x1 / scale)),
+            min(full[1], round(y1 / scale)),
+        )
+    return result, inputs.version
+
+
+def _decode(data: bytes):  # type: ignore[no-untyped-def]
+    return load_photo(data, max_side=PHOTO_MAX_SIDE)
+
+
+def _undecodable(exc: PhotoError, only_index: int | None) -> ImageSetResult:
+    """Every image failed with the photo's own reason (recognition read it; now it does not)."""
+    reason = f"the photo could not be decoded for the images: {exc}"
+    indices = [only_index] if only_index else range(1, len(IMAGE_KINDS) + 1)
+    images = [
+        RenderedImage(i, IMAGE_KINDS[i - 1], None, "image/jpeg", "jpg", 0, 0, None, {}, reason)
+        for i in indices
+    ]
+    return ImageSetResult(images, None, None, [reason], [reason])
 
 
 @dataclass
@@ -163,8 +193,12 @@ def _store(ctx: StageContext, version: int, image: RenderedImage) -> _Stored:
     return stored
 
 
-def _save(session: Session, workflow_id: str, stored: list[_Stored]) -> str:
-    """Upsert the set and its image slots (unique per set and index), return the set status."""
+def _save(session: Session, workflow_id: str, stored: list[_Stored], result: ImageSetResult) -> str:
+    """Upsert the set and its image slots (unique per set and index), return the set status.
+
+    FAILED when no image of the set exists, PARTIAL when some failed; review reasons are the
+    cut-out's plus each stored image's error and notes, so regenerating one image updates them.
+    """
     image_set = upsert_by_workflow(session, ImageSet, workflow_id, {})
     session.flush()  # assigns the id of a new set
     assert image_set.id is not None
@@ -189,7 +223,21 @@ def _save(session: Session, workflow_id: str, stored: list[_Stored]) -> str:
         row.error = image.error
         row.updated_at = utcnow()
         session.add(row)
-    failed = any(item.image.error for item in stored)
-    image_set.status = ImageSetStatus.PARTIAL if failed else ImageSetStatus.COMPLETED
+        existing[image.index] = row
+    rows = sorted(existing.values(), key=lambda row: row.index)
+    produced = [row for row in rows if row.key is not None]
+    if not produced:
+        image_set.status = ImageSetStatus.FAILED
+    elif len(produced) < len(rows) or len(rows) < len(IMAGE_KINDS):
+        image_set.status = ImageSetStatus.PARTIAL
+    else:
+        image_set.status = ImageSetStatus.COMPLETED
+    reasons = list(result.cutout_reasons)
+    for row in rows:
+        reasons.extend([row.error] if row.error else (row.compliance or {}).get("review", []))
+    image_set.cutout_box = list(result.cutout_box) if result.cutout_box else None
+    image_set.cutout_confidence = result.cutout_confidence
+    image_set.review_reasons = list(dict.fromkeys(reasons))
+    image_set.needs_review = bool(reasons)
     image_set.updated_at = utcnow()
     return image_set.status

@@ -129,7 +129,7 @@ def choose_object(saliency: np.ndarray, box: Box | None) -> np.ndarray | None:
     """
     h, w = saliency.shape
     binary = saliency > THRESHOLD
-    count, labels, stats, _ = cv2.connectedComponentsWithStats(_linked(saliency), 8)
+    count, labels, stats, _ = cv2.connectedComponentsWithStats(_linked(saliency), connectivity=8)
     # Region sizes count confident pixels only: a faint haze is not a big object.
     stats[:, cv2.CC_STAT_AREA] = np.bincount(labels[binary], minlength=count)
     if count <= 1:
@@ -140,10 +140,10 @@ def choose_object(saliency: np.ndarray, box: Box | None) -> np.ndarray | None:
         return None
     keep = np.zeros(count, bool)
     if box is not None:
-        inside = np.zeros(count)
         left, top, right, bottom = box
-        inner = labels[top:bottom, left:right]
-        np.add.at(inside, inner.ravel(), 1)
+        inner = np.asarray(labels[top:bottom, left:right])
+        confident = binary[top:bottom, left:right]
+        inside = np.bincount(inner[confident], minlength=count).astype(np.float64)
         share = inside[1:] / np.maximum(areas, 1)
         box_area = max(1, (right - left) * (bottom - top))
         keep[1:] = big & ((share >= ON_BOX_SHARE) | (inside[1:] >= COVERS_BOX_SHARE * box_area))
