@@ -80,3 +80,24 @@ def test_16_bit_grey_is_stretched_not_clipped() -> None:
 def test_scale_bbox_follows_a_resize() -> None:
     box = scale_bbox(BoundingBox(x=600, y=400, width=3000, height=2000), (6000, 4000), (3000, 2000))
     assert (box.x, box.y, box.width, box.height) == (300, 200, 1500, 1000)
+
+
+def _phone_photo(fmt: str) -> bytes:
+    """A 300x200 photo, blue on its left third, saved with EXIF orientation 6 (turn 90° CW)."""
+    image = Image.new("RGB", (300, 200), (200, 30, 30))
+    image.paste((30, 30, 200), (0, 0, 100, 200))
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    buffer = io.BytesIO()
+    image.save(buffer, fmt, exif=exif.tobytes(), quality=90)
+    return buffer.getvalue()
+
+
+@pytest.mark.parametrize("fmt", ["HEIF", "AVIF"])
+def test_heic_and_avif_photos_load_upright(fmt: str) -> None:
+    photo = load_photo(_phone_photo(fmt))
+    assert photo.size == (200, 300)  # turned once, not twice
+    top = photo.getpixel((100, 20))
+    bottom = photo.getpixel((100, 280))
+    assert top[2] > 150 > top[0]  # the blue left third is now at the top
+    assert bottom[0] > 150 > bottom[2]

@@ -101,3 +101,20 @@ def test_big_photo_is_decoded_small_for_analysis_with_its_full_size_kept() -> No
     assert (photo.width, photo.height) == (6000, 4000)
     assert max(photo.image.size) <= ANALYSIS_MAX_SIDE
     assert photo.scale_to_full == pytest.approx(6000 / photo.image.width)
+
+
+@pytest.mark.parametrize(("fmt", "content_type"), [("HEIF", "image/heic"), ("AVIF", "image/avif")])
+def test_iphone_heic_and_avif_photos_are_accepted_upright(fmt: str, content_type: str) -> None:
+    """The iPhone default (HEIC) and AVIF, with an EXIF turn of 90°: upright, full size kept."""
+    image = Image.new("RGB", (900, 600), (200, 30, 30))
+    image.paste((30, 30, 200), (0, 0, 300, 600))
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    buffer = io.BytesIO()
+    image.save(buffer, fmt, exif=exif.tobytes(), quality=90)
+    photo = open_photo(buffer.getvalue(), f"IMG_0001.{fmt.lower()}")
+    assert photo.content_type == content_type
+    assert (photo.width, photo.height) == (600, 900)
+    assert photo.image.width < photo.image.height
+    top = photo.image.getpixel((photo.image.width // 2, 10))
+    assert top[2] > 150 > top[0]  # the blue left third is on top after one turn

@@ -8,7 +8,7 @@ import logging
 import numpy as np
 from PIL import Image, ImageOps, JpegImagePlugin
 
-from shelfready_core import defaults
+from shelfready_core import defaults, photo_formats  # photo_formats: HEIC/HEIF decoding
 from shelfready_core.schemas import BoundingBox
 
 logger = logging.getLogger(__name__)
@@ -24,6 +24,7 @@ def load_photo(data: bytes, max_side: int = 4000) -> Image.Image:
     Big JPEGs are decoded with `Image.draft()`, which lets libjpeg scale by 1/2, 1/4 or 1/8
     while decoding, so a 24 MP photo never needs its full-size bitmap when a smaller one will do.
     """
+    assert photo_formats.ACCEPTED_FORMATS  # imported for its decoders, used by Image.open
     try:
         image: Image.Image = Image.open(io.BytesIO(data))
     except Exception as exc:

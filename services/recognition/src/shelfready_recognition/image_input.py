@@ -89,7 +89,7 @@ def open_photo(data: bytes, name: str) -> Photo:
     except (OSError, SyntaxError, ValueError) as exc:
         raise InvalidInput(f"{name!r} is damaged or truncated: {exc}") from exc
     if image.format not in ACCEPTED_FORMATS:
-        raise InvalidInput(f"{name!r} is a {image.format} image; accepted: JPEG, PNG, WebP")
+        raise InvalidInput(f"{name!r} is a {image.format} image; accepted: {ACCEPTED_NAMES}")
     width, height = image.size
     if width * height > defaults.MAX_IMAGE_PIXELS:
         raise InvalidInput(
