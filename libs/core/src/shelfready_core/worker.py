@@ -36,15 +36,20 @@ class ServiceNotInstalled(RuntimeError):
 
 
 def load_service(service: str) -> None:
-    """Import a service's job module before forking, so every work-horse inherits it."""
+    """Import a service's job module before forking, so every work-horse inherits it, and run
+    its `preload()` if it has one (imagegen loads its ONNX models once, shared copy-on-write
+    by every forked job instead of loaded per job)."""
     module = STAGE_FUNCTIONS[service].rsplit(".", 1)[0]
     try:
-        importlib.import_module(module)
+        loaded = importlib.import_module(module)
     except ModuleNotFoundError as exc:
         raise ServiceNotInstalled(
             f"the {service} service is not installed here (cannot import {module}); "
             f"install it with `uv sync --package shelfready-{service}`"
         ) from exc
+    preload = getattr(loaded, "preload", None)
+    if callable(preload):
+        preload()
 
 
 def queue_names(services: list[str]) -> list[str]:

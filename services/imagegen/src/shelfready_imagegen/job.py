@@ -22,6 +22,7 @@ from shelfready_core.redis_conn import get_redis
 from shelfready_core.schemas import ListingDraft, ListingRequest, ProductAnalysis
 from shelfready_core.stage import StageContext, event, run_stage
 from shelfready_core.storage import get_storage, workflow_key
+from shelfready_imagegen import saliency, text_detect
 from shelfready_imagegen.image_api import provider_from_settings
 from shelfready_imagegen.imageset import IMAGE_KINDS, ImageSetResult, RenderedImage, render_set
 from shelfready_imagegen.photo import PhotoError, load_photo, scale_bbox
@@ -31,6 +32,12 @@ log = logging.getLogger(__name__)
 PROGRESS_RENDERING = 70
 MIN_BOX_CONFIDENCE = 0.5
 PHOTO_MAX_SIDE = 3000
+
+
+def preload() -> None:
+    """Called by the worker pool before it forks (worker.load_service): both models once."""
+    saliency.preload()
+    text_detect.preload()
 
 
 def run(workflow_id: str) -> str:
