@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import unicodedata
+
 import numpy as np
 import pytest
 from PIL import Image, ImageDraw
@@ -97,3 +99,55 @@ def test_parse_named_and_single_dimensions() -> None:
 @pytest.mark.parametrize("specs", [{}, {"Size": "M"}, {"Material": "Ceramic"}, {"Height": "tall"}])
 def test_no_dimensions_means_none(specs: dict[str, str]) -> None:
     assert parse_dimensions(specs) is None
+
+
+JA_BULLET = "電子レンジと食洗機に対応した丈夫な陶器のマグカップで毎日のコーヒーが楽しくなります"
+
+
+def test_japanese_wraps_between_phrases_never_inside_a_word() -> None:
+    from shelfready_imagegen.text import units
+
+    font = get_font(48, language="ja")
+    phrases = units(JA_BULLET, "ja")
+    assert "".join(phrases) == JA_BULLET and len(phrases) > 4
+    for width in (340, 420, 520):  # at least the widest phrase (7 characters at 48 px)
+        lines = wrap(JA_BULLET, font, width, "ja")
+        assert "".join(lines) == JA_BULLET
+        assert all(font.getlength(line) <= width for line in lines)
+        # Every break falls on a phrase boundary: マグカップ, 食洗機, コーヒー stay whole.
+        ends = {len("".join(lines[: i + 1])) for i in range(len(lines))}
+        boundaries = {len("".join(phrases[: i + 1])) for i in range(len(phrases))}
+        assert ends <= boundaries
+        for word in ("マグカップ", "食洗機", "コーヒー", "電子レンジ"):
+            assert any(word in line for line in lines), (word, lines)
+
+
+def test_japanese_titles_are_shortened_at_a_phrase_boundary() -> None:
+    title = bullet_title(JA_BULLET, "ja")
+    assert len(title) <= 14 and JA_BULLET.startswith(title)
+    from shelfready_imagegen.text import units
+
+    boundaries = {len("".join(units(JA_BULLET, "ja")[: i + 1])) for i in range(20)}
+    assert len(title) in boundaries
+
+
+@pytest.mark.parametrize(
+    ("bullet", "language", "title"),
+    [
+        ("Robuste Flasche aus Edelstahl für unterwegs", "de", "Robuste Flasche aus Edelstahl"),
+        ("Grande capacité de 750 ml pour toute la journée", "fr", "Grande capacité de 750 ml"),
+        ("Tapa hermética con cierre para la mochila", "es", "Tapa hermética con cierre"),
+    ],
+)
+def test_titles_never_end_on_a_small_word_in_other_languages(
+    bullet: str, language: str, title: str
+) -> None:
+    assert bullet_title(bullet, language) == title
+
+
+def test_an_over_long_word_breaks_between_grapheme_clusters() -> None:
+    font = get_font(40)
+    word = "Cre\u0300me-bru\u0302le\u0301e-Kaffeebecher-Geschenkset"  # combining accents
+    lines = wrap(word, font, 180)
+    assert len(lines) > 1 and "".join(lines) == word
+    assert not any(unicodedata.combining(line[0]) for line in lines)

@@ -51,7 +51,11 @@ def render_selling_points(context: RenderContext) -> Image.Image:
     product = clean_alpha(fit(source, right - left, bottom - top))
     px = left + (right - left - product.width) // 2
     py = top + (bottom - top - product.height) // 2
-    titles = [bullet_title(b) for b in context.listing.bullet_points if b.strip()][:5]
+    titles = [
+        bullet_title(b, context.request.language)
+        for b in context.listing.bullet_points
+        if b.strip()
+    ][:5]
     language = context.request.language
     font, blocks = _fit_text(titles, language, layout)
     slot = (layout.bottom - layout.top) / max(1, len(blocks))
@@ -92,13 +96,13 @@ def _fit_text(
             return font, [[title] for title in titles]
     for size in FONT_SIZES:
         font = get_font(size, weight=BOLD, language=language)
-        blocks = [wrap(title, font, width) for title in titles]
+        blocks = [wrap(title, font, width, language) for title in titles]
         if all(len(lines) <= MAX_LINES for lines in blocks) and all(
             len(lines) * size * 1.25 <= slot * 0.9 for lines in blocks
         ):
             return font, blocks
     font = get_font(FONT_SIZES[-1], weight=BOLD, language=language)
-    return font, [wrap(title, font, width)[:MAX_LINES] for title in titles]
+    return font, [wrap(title, font, width, language)[:MAX_LINES] for title in titles]
 
 
 def _silhouette_point(alpha: np.ndarray, row: int) -> tuple[int, int] | None:
