@@ -109,18 +109,21 @@ def test_dimensions_with_specs_draws_lines_and_labels() -> None:
     assert line.sum() > 10_000
 
 
-def test_dimensions_without_specs_has_no_lines_or_text() -> None:
-    image = render_dimensions(_context(specs={"Material": "polypropylene"}))
-    pixels = np.asarray(image)
-    line = np.all(np.abs(pixels.astype(int) - LINE) < 30, axis=-1)
-    # The stripes of the product itself are the only dark pixels (three views of them).
-    product_dark = np.all(pixels < 60, axis=-1).sum()
-    assert line.sum() <= product_dark * 1.2
-    # Three views: the product colour shows up in three separate columns of the layout.
-    sand = np.all(np.abs(pixels.astype(int) - (214, 190, 150)) < 12, axis=-1)
-    assert (
-        sand[:, :1240].sum() > 0 and sand[:1000, 1300:].sum() > 0 and sand[1000:, 1300:].sum() > 0
-    )
+def test_dimensions_without_specs_shows_one_unmirrored_view_and_no_text() -> None:
+    context = _context(specs={"Material": "polypropylene"})
+    product = Image.new("RGBA", (400, 800), (214, 190, 150, 255))
+    product.paste((180, 30, 30, 255), (0, 0, 120, 800))  # a red strip on its left side only
+    context.cutout = Cutout(product, (0, 0, 400, 800), "alpha")
+    pixels = np.asarray(render_dimensions(context)).astype(int)
+    red = np.all(np.abs(pixels - (180, 30, 30)) < 20, axis=-1)
+    sand = np.all(np.abs(pixels - (214, 190, 150)) < 12, axis=-1)
+    red_cols, sand_cols = np.flatnonzero(red.any(axis=0)), np.flatnonzero(sand.any(axis=0))
+    # One view, the right way round: the red strip is left of the rest, and appears once.
+    assert red_cols.max() < sand_cols.min() + 10
+    assert 1 + int((np.diff(red_cols) > 5).sum()) == 1
+    assert 1 + int((np.diff(sand_cols) > 5).sum()) == 1
+    # No labels: nothing drawn in the measurement-line colour.
+    assert np.all(np.abs(pixels - LINE) < 30, axis=-1).sum() == 0
 
 
 @pytest.mark.parametrize("language", ["en", "zh"])
@@ -167,3 +170,39 @@ def test_main_falls_back_to_png_when_jpeg_would_touch_the_white_border() -> None
     assert encoded.content_type == "image/png" and encoded.extension == "png"
     decoded = np.asarray(Image.open(io.BytesIO(encoded.data)).convert("RGB"))
     assert np.array_equal(decoded, pixels)
+
+
+def test_detail_never_enlarges_more_than_one_and_a_half_times() -> None:
+    from shelfready_imagegen.render_detail import DETAIL_BACKGROUND
+
+    context = _context()
+    rng = np.random.default_rng(3)
+    texture = rng.integers(0, 255, (600, 500, 3), dtype=np.uint8)  # detail everywhere
+    product = Image.fromarray(texture).convert("RGBA")
+    context.cutout = Cutout(product, (0, 0, 500, 600), "alpha")
+    pixels = np.asarray(render_detail(context)).astype(int)
+    shown = ~np.all(np.abs(pixels - DETAIL_BACKGROUND) < 3, axis=-1)
+    cols, rows = np.flatnonzero(shown.any(axis=0)), np.flatnonzero(shown.any(axis=1))
+    # The window is at most the product's 600 px; shown at most 1.5x that, centred.
+    assert np.ptp(cols) + 1 <= 900 and np.ptp(rows) + 1 <= 900
+
+
+def test_scene_surface_follows_the_category_and_its_reflection_is_blurred() -> None:
+    from shelfready_imagegen.backdrops import surface_for
+    from shelfready_imagegen.render_scene import reflection
+
+    assert surface_for("Beauty > Fragrance").name == "marble"
+    assert surface_for("Sports & Outdoors > Running Shoes").name == "concrete"
+    assert surface_for("Home & Kitchen > Mugs").name == "wood"
+    assert surface_for("Home > Bedding > Pillows").name == "linen"
+    sharp = Image.new("RGBA", (600, 600), (255, 255, 255, 255))
+    ImageDraw.Draw(sharp).text((50, 500), "READ ME", fill=(0, 0, 0, 255), font_size=80)
+    mirrored = np.asarray(reflection(sharp, 0.3).convert("L"), np.float32)
+    flipped = np.asarray(
+        sharp.transpose(Image.Transpose.FLIP_TOP_BOTTOM).crop((0, 0, 600, 210)).convert("L"),
+        np.float32,
+    )
+    # The letters' crisp strokes are gone from the reflection: no text reads backwards.
+    assert (
+        cv2.Laplacian(mirrored, cv2.CV_32F).var() < 0.05 * cv2.Laplacian(flipped, cv2.CV_32F).var()
+    )

@@ -2,7 +2,9 @@
 
 "Informative" is measured as Laplacian energy inside the product (texture, print, seams),
 ignoring the silhouette itself; the best square window is found with an integral image on a
-small copy, then cut from the full-resolution cut-out, upscaled with Lanczos and sharpened.
+small copy, then cut from the full-resolution cut-out. It is never enlarged more than
+MAX_UPSCALE (1.5x): a window too small to fill the canvas at that scale is shown centred on
+the backdrop at 1.5x, rather than blown up into mush.
 """
 
 from __future__ import annotations
@@ -14,7 +16,9 @@ from PIL import Image, ImageFilter
 from shelfready_imagegen.canvas import CANVAS_SIDE
 from shelfready_imagegen.render_context import RenderContext
 
-WINDOW_SHARE = 0.45  # window side as a share of the product's long side
+WINDOW_SHARE = 0.45  # window side as a share of the product's long side, at the least
+MAX_UPSCALE = 1.5
+MIN_COVERAGE = 0.6  # share of a window the product must cover: a detail, not background
 SEARCH_SIDE = 400  # the energy map is searched at this size
 DETAIL_BACKGROUND = (246, 246, 244)
 
@@ -30,9 +34,16 @@ def render_detail(context: RenderContext) -> Image.Image:
     tile.alpha_composite(region, dest=(max(0, x0) - x0, max(0, y0) - y0))
     crop = tile.convert("RGB")
     del tile, region
-    crop = crop.resize((CANVAS_SIDE, CANVAS_SIDE), Image.Resampling.LANCZOS)
-    # Mild unsharp mask: restores the edge contrast Lanczos upscaling spreads out.
-    return crop.filter(ImageFilter.UnsharpMask(radius=2.5, percent=70, threshold=2))
+    shown = min(CANVAS_SIDE, round(crop.width * MAX_UPSCALE))
+    crop = crop.resize((shown, shown), Image.Resampling.LANCZOS)
+    if shown > x1 - x0:
+        # Mild unsharp mask: restores the edge contrast Lanczos upscaling spreads out.
+        crop = crop.filter(ImageFilter.UnsharpMask(radius=1.5, percent=50, threshold=2))
+    if shown == CANVAS_SIDE:
+        return crop
+    canvas = Image.new("RGB", (CANVAS_SIDE, CANVAS_SIDE), DETAIL_BACKGROUND)
+    canvas.paste(crop, ((CANVAS_SIDE - shown) // 2, (CANVAS_SIDE - shown) // 2))
+    return canvas
 
 
 def detail_window(product: Image.Image) -> Box:
@@ -50,11 +61,14 @@ def detail_window(product: Image.Image) -> Box:
     energy = np.abs(cv2.Laplacian(grey, cv2.CV_32F, ksize=3))
     inside = cv2.erode((rgba[..., 3] > 240).astype(np.uint8), np.ones((7, 7), np.uint8))
     energy *= inside  # the outline against the background is not "detail"
-    side_small = max(2, round(max(small.size) * WINDOW_SHARE))
+    # At least the share, and at least what fills the canvas at MAX_UPSCALE if the product
+    # is that big: native pixels, not an enlargement.
+    native = min(max(width, height), CANVAS_SIDE / MAX_UPSCALE)
+    side_small = max(2, round(max(max(width, height) * WINDOW_SHARE, native) * scale))
     side_small = min(side_small, max(small.size))
     sums = _window_sums(energy, side_small)
     coverage = _window_sums(inside.astype(np.float32), side_small) / float(side_small * side_small)
-    sums[coverage < 0.35] = -1.0  # windows that are mostly background say little
+    sums[coverage < MIN_COVERAGE] = -1.0  # windows that are mostly background say little
     if sums.max() <= 0:
         top, left = np.unravel_index(np.argmax(coverage), coverage.shape)
     else:

@@ -1,11 +1,12 @@
 """The dimensions image: measurement lines with the seller's own figures, or, when the
-specifications give none, a clean multi-view layout with no text and no invented numbers."""
+specifications give none, the front view between unlabelled guides: no text, no invented
+numbers, no mirrored copy."""
 
 from __future__ import annotations
 
 import math
 
-from PIL import Image, ImageDraw, ImageOps
+from PIL import Image, ImageDraw
 
 from shelfready_imagegen.canvas import CANVAS_SIDE, clean_alpha, fit, paste
 from shelfready_imagegen.dimensions import Dimensions, Measure, parse_dimensions
@@ -83,22 +84,27 @@ def _diagonal(draw: ImageDraw.ImageDraw, x: int, y: int, m: Measure, font) -> No
 
 
 def render_views(context: RenderContext) -> Image.Image:
-    """Front view large on the left; mirrored and smaller views on the right. No text."""
-    palette = context.palette
+    """No sizes known: the product's own front view, large, between unlabelled extent guides
+    (where measurement lines will go), and no text or invented numbers. Never a mirrored
+    copy: a flipped photo would print its text backwards and show a side that does not exist.
+    The image set asks the seller for the dimensions (imageset.NO_SIZES)."""
     canvas = Image.new("RGB", (CANVAS_SIDE, CANVAS_SIDE), BACKGROUND)
+    left, top, right, bottom = AREA
+    product = clean_alpha(fit(context.cutout.image, right - left, bottom - top))
+    x0 = left + (right - left - product.width) // 2
+    y0 = top + (bottom - top - product.height) // 2
+    x1, y1 = x0 + product.width, y0 + product.height
+    shadow = contact_shadow(product.width, context.palette.backdrop_bottom)
+    paste_shadow(canvas, shadow, (x0 + product.width // 2, y1))
+    paste(canvas, product, (x0, y0))
     draw = ImageDraw.Draw(canvas)
-    cards = [(60, 60, 1240, 1940), (1300, 60, 1940, 980), (1300, 1020, 1940, 1940)]
-    for card in cards:
-        draw.rounded_rectangle(card, radius=48, fill=palette.backdrop_top)
-    source = context.cutout.image
-    views = [source, ImageOps.mirror(source), source]
-    shares = [0.86, 0.78, 0.6]  # the last view is smaller: a sense of scale, not a new angle
-    for (left, top, right, bottom), view, share in zip(cards, views, shares, strict=True):
-        box_w, box_h = (right - left) * share, (bottom - top) * share
-        product = clean_alpha(fit(view, box_w, box_h))
-        x = left + (right - left - product.width) // 2
-        base = bottom - int((bottom - top) * (1 - share) / 2)
-        shadow = contact_shadow(product.width, palette.backdrop_bottom)
-        paste_shadow(canvas, shadow, (x + product.width // 2, base))
-        paste(canvas, product, (x, base - product.height))
+    guide = (170, 174, 182)
+    y = y1 + GAP
+    draw.line((x0, y, x1, y), fill=guide, width=LINE_WIDTH // 2)
+    for x in (x0, x1):
+        draw.line((x, y - TICK // 2, x, y + TICK // 2), fill=guide, width=LINE_WIDTH // 2)
+    x = x0 - GAP
+    draw.line((x, y0, x, y1), fill=guide, width=LINE_WIDTH // 2)
+    for yy in (y0, y1):
+        draw.line((x - TICK // 2, yy, x + TICK // 2, yy), fill=guide, width=LINE_WIDTH // 2)
     return canvas

@@ -1,10 +1,15 @@
-"""The lifestyle/scene image: the product standing on a styled surface with a contact shadow."""
+"""The lifestyle/scene image: the product standing on a surface chosen for its category (wood,
+marble, linen, concrete; backdrops.py), with a contact shadow and, on glossy surfaces, a faint
+blurred reflection (blurred so that printed text never reads mirrored)."""
 
 from __future__ import annotations
+
+import zlib
 
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 
+from shelfready_imagegen.backdrops import backdrop, surface_for
 from shelfready_imagegen.canvas import CANVAS_SIDE, clean_alpha, fit, paste
 from shelfready_imagegen.render_context import RenderContext
 
@@ -16,33 +21,32 @@ PRODUCT_BOX = (0.64, 0.62)  # max width, max height as shares of the side
 def render_scene(context: RenderContext) -> Image.Image:
     side = CANVAS_SIDE
     palette = context.palette
-    # Smooth gradients: compute at a quarter size, then upscale (a tenth of the time).
-    backdrop = _backdrop(side // 4, palette.backdrop_top, palette.backdrop_bottom)
-    canvas = Image.fromarray(backdrop).resize((side, side), Image.Resampling.BICUBIC)
+    surface = surface_for(context.product.category, context.product.product_type)
+    seed = zlib.crc32(f"{context.product.product_name}|{surface.name}".encode())
+    canvas = Image.fromarray(backdrop(surface.name, side, HORIZON, palette.backdrop_top, seed))
     product = clean_alpha(fit(context.cutout.image, side * PRODUCT_BOX[0], side * PRODUCT_BOX[1]))
     base_y = int(side * BASELINE)
     left = (side - product.width) // 2
-    shadow = contact_shadow(product.width, palette.backdrop_bottom)
+    if surface.gloss > 0:
+        paste(canvas, reflection(product, surface.gloss), (left, base_y))
+    surface_colour = canvas.getpixel((side // 2, min(side - 1, base_y + 20)))
+    shadow = contact_shadow(product.width, surface_colour)  # type: ignore[arg-type]
     paste_shadow(canvas, shadow, (left + product.width // 2, base_y))
     paste(canvas, product, (left, base_y - product.height))
     return canvas
 
 
-def _backdrop(side: int, wall: tuple[int, int, int], surface: tuple[int, int, int]) -> np.ndarray:
-    """A softly lit wall over a surface plane that darkens towards the camera."""
-    y = np.linspace(0.0, 1.0, side, dtype=np.float32)[:, None]
-    x = np.linspace(-1.0, 1.0, side, dtype=np.float32)[None, :]
-    wall_c = np.asarray(wall, np.float32)
-    surface_c = np.asarray(surface, np.float32)
-    # Smooth step across the horizon instead of a hard line (a photographer's sweep).
-    blend = np.clip((y - HORIZON) / 0.06 + 0.5, 0.0, 1.0)
-    blend = blend * blend * (3 - 2 * blend)
-    light = 1.04 - 0.10 * (x * x) - 0.05 * np.abs(y - 0.45)  # a soft key light from the front
-    depth = 1.0 - 0.12 * np.clip((y - HORIZON) / (1 - HORIZON), 0.0, 1.0)
-    image = (wall_c * (1 - blend)[..., None] + surface_c * (blend * depth)[..., None]) * light[
-        ..., None
-    ]
-    return np.clip(image, 0, 255).astype(np.uint8)
+def reflection(product: Image.Image, opacity: float) -> Image.Image:
+    """The product flipped below its base, fading out over a third of its height and blurred
+    so that no printed text on it can be read backwards."""
+    depth = max(1, round(product.height * 0.35))
+    flipped = product.transpose(Image.Transpose.FLIP_TOP_BOTTOM).crop((0, 0, product.width, depth))
+    blur = max(4.0, product.width * 0.012)
+    flipped = flipped.filter(ImageFilter.GaussianBlur(blur))
+    fade = np.linspace(opacity, 0.0, depth, dtype=np.float32)[:, None] ** 1.3
+    alpha = np.asarray(flipped.getchannel("A"), np.float32) * fade
+    flipped.putalpha(Image.fromarray(alpha.astype(np.uint8)))
+    return flipped
 
 
 def contact_shadow(product_width: int, surface: tuple[int, int, int]) -> Image.Image:
