@@ -23,7 +23,7 @@ from shelfready_imagegen.dimensions import parse_dimensions
 from shelfready_imagegen.image_api import SecondaryImageProvider
 from shelfready_imagegen.photo import to_rgb_or_rgba
 from shelfready_imagegen.render_context import RenderContext
-from shelfready_imagegen.render_detail import render_detail
+from shelfready_imagegen.render_detail import close_up_note, render_detail
 from shelfready_imagegen.render_dimensions import render_dimensions
 from shelfready_imagegen.render_main import encode_main, render_main
 from shelfready_imagegen.render_scene import render_scene
@@ -103,7 +103,7 @@ def build_image_set(
 
 
 NO_SIZES = (
-    "the dimensions image shows front and side views without sizes: add the product's "
+    "the dimensions image shows the product without sizes: add the product's "
     "dimensions to the specifications (e.g. 'Size: 12 x 8 x 10 cm') for measurement lines"
 )
 
@@ -162,7 +162,7 @@ def render_set(
             cutout_confidence=cutout.confidence if cutout and kind == "main" else None,
             cutout_reasons=cutout.reasons if cutout and kind == "main" else None,
         )
-        notes = _review_notes(kind, request, provider)
+        notes = _review_notes(kind, request, provider, cutout)
         if not report.passed:
             logger.warning("%s image fails compliance: %s", kind, "; ".join(report.reasons))
             if kind == "main":
@@ -195,10 +195,19 @@ def render_set(
 
 
 def _review_notes(
-    kind: str, request: ListingRequest, provider: SecondaryImageProvider | None
+    kind: str,
+    request: ListingRequest,
+    provider: SecondaryImageProvider | None,
+    cutout: Cutout | None,
 ) -> list[str]:
-    if kind == "dimensions" and provider is None and not parse_dimensions(request.specifications):
+    """What a person should know about a locally rendered secondary image."""
+    if provider is not None or cutout is None:
+        return []
+    if kind == "dimensions" and not parse_dimensions(request.specifications):
         return [NO_SIZES]
+    if kind == "detail":
+        note = close_up_note(cutout.image)
+        return [note] if note else []
     return []
 
 

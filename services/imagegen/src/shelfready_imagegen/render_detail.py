@@ -46,6 +46,23 @@ def render_detail(context: RenderContext) -> Image.Image:
     return canvas
 
 
+CLOSE_UP_SHARE = 0.8  # a window this share of the product or more is not a close-up
+
+
+def close_up_note(product: Image.Image) -> str | None:
+    """Why the detail image cannot be a close-up of this cut-out, or None when it is one."""
+    long_side = max(product.size)
+    side = max(long_side * WINDOW_SHARE, min(long_side, CANVAS_SIDE / MAX_UPSCALE))
+    if side < CLOSE_UP_SHARE * long_side:
+        return None
+    needed = round(CANVAS_SIDE / MAX_UPSCALE / CLOSE_UP_SHARE)
+    return (
+        f"the detail image shows the whole product, not a close-up: the product is {long_side} "
+        f"px across in the photo, and a close-up at no more than {MAX_UPSCALE}x enlargement "
+        f"needs {needed} px or more; a higher-resolution photo gives a real detail image"
+    )
+
+
 def detail_window(product: Image.Image) -> Box:
     """The square (left, top, right, bottom) in product pixels with the most interior detail.
 
