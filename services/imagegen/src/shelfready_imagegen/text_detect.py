@@ -21,7 +21,10 @@ logger = logging.getLogger(__name__)
 
 DISTRIBUTION = "rapidocr-onnxruntime"
 MODEL_FILE = "rapidocr_onnxruntime/models/ch_PP-OCRv4_det_infer.onnx"
-DETECT_SIDE = 960  # long side the detector sees; text 12 px high at 2000 px is still found
+DETECT_SIDE = 1024  # long side the detector sees; text 20 px high at 2000 px is still found
+TILE = 320  # the detector runs on tiles: its activations grow with the input's area, and a
+# 960 px input costs ~250 MB at its peak against ~50 MB for a 320 px tile (make bench)
+TILE_OVERLAP = 48
 PIXEL_THRESHOLD = 0.3  # DBNet's usual binarisation level
 BOX_THRESHOLD = 0.6  # mean probability inside a region for it to count as text
 MIN_BOX_SIDE = 4  # detector pixels
@@ -54,6 +57,7 @@ def _load() -> object:
             options.intra_op_num_threads = 1
             options.inter_op_num_threads = 1
             options.enable_cpu_mem_arena = False
+            options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_BASIC
             options.log_severity_level = 3
             _session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
         return _session
@@ -66,6 +70,15 @@ def preload() -> None:
         logger.warning("text detector not preloaded: %s", exc)
 
 
+def _starts(length: int) -> list[int]:
+    """Tile origins covering `length` with TILE-sized tiles overlapping by TILE_OVERLAP."""
+    if length <= TILE:
+        return [0]
+    step = TILE - TILE_OVERLAP
+    starts = list(range(0, length - TILE, step))
+    return [*starts, length - TILE]
+
+
 def text_boxes(rgb: np.ndarray) -> list[Box]:
     """Boxes (left, top, right, bottom, in `rgb` pixels) of the text lines in the image."""
     session = _load()
@@ -75,10 +88,16 @@ def text_boxes(rgb: np.ndarray) -> list[Box]:
     dw = max(32, round(w * scale / 32) * 32)
     small = cv2.resize(rgb, (dw, dh), interpolation=cv2.INTER_AREA)
     # PaddleOCR models take BGR, scaled to [-1, 1].
-    tensor = (small[..., ::-1].astype(np.float32) / 255.0 - 0.5) / 0.5
-    tensor = np.ascontiguousarray(tensor.transpose(2, 0, 1)[None])
+    prepared = (small[..., ::-1].astype(np.float32) / 255.0 - 0.5) / 0.5
+    probability = np.zeros((dh, dw), np.float32)
     name = session.get_inputs()[0].name  # type: ignore[attr-defined]
-    probability = session.run(None, {name: tensor})[0][0, 0]  # type: ignore[attr-defined]
+    for top in _starts(dh):
+        for left in _starts(dw):
+            tile = prepared[top : top + TILE, left : left + TILE]
+            tensor = np.ascontiguousarray(tile.transpose(2, 0, 1)[None])
+            out = session.run(None, {name: tensor})[0][0, 0]  # type: ignore[attr-defined]
+            region = probability[top : top + tile.shape[0], left : left + tile.shape[1]]
+            np.maximum(region, out[: tile.shape[0], : tile.shape[1]], out=region)
     binary = (probability > PIXEL_THRESHOLD).astype(np.uint8)
     binary = cv2.dilate(binary, np.ones((2, 2), np.uint8))
     count, labels, stats, _ = cv2.connectedComponentsWithStats(binary, connectivity=4)
