@@ -39,7 +39,7 @@ def _noise(rng: np.random.Generator, shape: tuple[int, int], scale: int) -> np.n
 
 
 def wood(rng: np.random.Generator) -> Image.Image:
-    y, x = np.mgrid[0:H, 0:W].astype(np.float32)
+    y, _ = np.mgrid[0:H, 0:W].astype(np.float32)
     warp = _noise(rng, (H, W), 40) * 30
     grain = np.sin((y + warp) / 5.0 + _noise(rng, (H, W), 8) * 2) * 0.5 + 0.5
     base = np.array(rng.choice([[150, 100, 60], [120, 80, 50], [175, 130, 85]]), np.float32)
@@ -141,27 +141,44 @@ def cup(rng: np.random.Generator, cx: float, cy: float, size: float, colour) -> 
     d.ellipse((cx - s, cy + 0.35 * s, cx + s, cy + 0.75 * s), fill=(*colour, 255))
     d.ellipse((cx - 0.8 * s, cy + 0.42 * s, cx + 0.8 * s, cy + 0.66 * s), fill=(*_dim(colour), 255))
     d.polygon(
-        [(cx - 0.6 * s, cy - 0.5 * s), (cx + 0.6 * s, cy - 0.5 * s),
-         (cx + 0.42 * s, cy + 0.5 * s), (cx - 0.42 * s, cy + 0.5 * s)],
+        [
+            (cx - 0.6 * s, cy - 0.5 * s),
+            (cx + 0.6 * s, cy - 0.5 * s),
+            (cx + 0.42 * s, cy + 0.5 * s),
+            (cx - 0.42 * s, cy + 0.5 * s),
+        ],
         fill=(*colour, 255),
     )
     d.ellipse((cx - 0.42 * s, cy + 0.4 * s, cx + 0.42 * s, cy + 0.6 * s), fill=(*colour, 255))
     d.ellipse((cx - 0.6 * s, cy - 0.62 * s, cx + 0.6 * s, cy - 0.38 * s), fill=(*_dim(colour), 255))
     d.ellipse((cx - 0.52 * s, cy - 0.58 * s, cx + 0.52 * s, cy - 0.42 * s), fill=(70, 40, 20, 255))
-    d.ellipse((cx + 0.45 * s, cy - 0.35 * s, cx + 0.95 * s, cy + 0.2 * s), outline=(*colour, 255),
-              width=int(0.1 * s))
+    d.ellipse(
+        (cx + 0.45 * s, cy - 0.35 * s, cx + 0.95 * s, cy + 0.2 * s),
+        outline=(*colour, 255),
+        width=int(0.1 * s),
+    )
     return _shade(layer, rng)
 
 
 def mug(rng: np.random.Generator, cx: float, cy: float, size: float, colour) -> Image.Image:
     layer, d = _layer()
     s, cx, cy = size * SS, cx * SS, cy * SS
-    d.rounded_rectangle((cx - 0.55 * s, cy - 0.7 * s, cx + 0.55 * s, cy + 0.7 * s),
-                        radius=int(0.1 * s), fill=(*colour, 255))
-    d.ellipse((cx + 0.35 * s, cy - 0.45 * s, cx + 1.0 * s, cy + 0.35 * s), outline=(*colour, 255),
-              width=int(0.14 * s))
-    d.ellipse((cx - 0.55 * s, cy - 0.82 * s, cx + 0.55 * s, cy - 0.58 * s), fill=(*_dim(colour), 255))
-    d.rectangle((cx - 0.3 * s, cy - 0.1 * s, cx + 0.3 * s, cy + 0.25 * s), fill=(240, 240, 230, 255))
+    d.rounded_rectangle(
+        (cx - 0.55 * s, cy - 0.7 * s, cx + 0.55 * s, cy + 0.7 * s),
+        radius=int(0.1 * s),
+        fill=(*colour, 255),
+    )
+    d.ellipse(
+        (cx + 0.35 * s, cy - 0.45 * s, cx + 1.0 * s, cy + 0.35 * s),
+        outline=(*colour, 255),
+        width=int(0.14 * s),
+    )
+    d.ellipse(
+        (cx - 0.55 * s, cy - 0.82 * s, cx + 0.55 * s, cy - 0.58 * s), fill=(*_dim(colour), 255)
+    )
+    d.rectangle(
+        (cx - 0.3 * s, cy - 0.1 * s, cx + 0.3 * s, cy + 0.25 * s), fill=(240, 240, 230, 255)
+    )
     return _shade(layer, rng)
 
 
@@ -175,53 +192,98 @@ def bike(rng: np.random.Generator, cx: float, cy: float, size: float, colour) ->
         d.ellipse((hx - r, hy - r, hx + r, hy + r), outline=(25, 25, 25, 255), width=tyre)
         for k in range(16):  # spokes
             a = k * math.pi / 8
-            d.line((hx, hy, hx + r * math.cos(a), hy + r * math.sin(a)), fill=(180, 180, 180, 255),
-                   width=max(1, int(0.006 * s)))
+            d.line(
+                (hx, hy, hx + r * math.cos(a), hy + r * math.sin(a)),
+                fill=(180, 180, 180, 255),
+                width=max(1, int(0.006 * s)),
+            )
     crank = (cx - 0.05 * s, cy + 0.2 * s)
     seat = (cx - 0.2 * s, cy - 0.35 * s)
     head = (cx + 0.45 * s, cy - 0.35 * s)
     tube = int(0.035 * s)
-    for a, b in ((back, crank), (crank, seat), (seat, back), (seat, head), (crank, head),
-                 (head, front)):
+    for a, b in (
+        (back, crank),
+        (crank, seat),
+        (seat, back),
+        (seat, head),
+        (crank, head),
+        (head, front),
+    ):
         d.line((*a, *b), fill=(*colour, 255), width=tube)
-    d.line((seat[0] - 0.1 * s, seat[1] - 0.05 * s, seat[0] + 0.08 * s, seat[1] - 0.05 * s),
-           fill=(20, 20, 20, 255), width=int(0.05 * s))
-    d.line((head[0], head[1], head[0] + 0.05 * s, head[1] - 0.15 * s), fill=(60, 60, 60, 255),
-           width=tube)
-    d.line((head[0] - 0.08 * s, head[1] - 0.15 * s, head[0] + 0.15 * s, head[1] - 0.15 * s),
-           fill=(30, 30, 30, 255), width=tube)
+    d.line(
+        (seat[0] - 0.1 * s, seat[1] - 0.05 * s, seat[0] + 0.08 * s, seat[1] - 0.05 * s),
+        fill=(20, 20, 20, 255),
+        width=int(0.05 * s),
+    )
+    d.line(
+        (head[0], head[1], head[0] + 0.05 * s, head[1] - 0.15 * s),
+        fill=(60, 60, 60, 255),
+        width=tube,
+    )
+    d.line(
+        (head[0] - 0.08 * s, head[1] - 0.15 * s, head[0] + 0.15 * s, head[1] - 0.15 * s),
+        fill=(30, 30, 30, 255),
+        width=tube,
+    )
     return layer
 
 
 def sneaker(rng: np.random.Generator, cx: float, cy: float, size: float, colour) -> Image.Image:
     layer, d = _layer()
     s, cx, cy = size * SS, cx * SS, cy * SS
-    upper = [(cx - 0.9 * s, cy + 0.1 * s), (cx - 0.85 * s, cy - 0.35 * s),
-             (cx - 0.45 * s, cy - 0.45 * s), (cx - 0.1 * s, cy - 0.2 * s),
-             (cx + 0.5 * s, cy - 0.05 * s), (cx + 0.95 * s, cy + 0.12 * s),
-             (cx + 0.95 * s, cy + 0.25 * s), (cx - 0.9 * s, cy + 0.25 * s)]
+    upper = [
+        (cx - 0.9 * s, cy + 0.1 * s),
+        (cx - 0.85 * s, cy - 0.35 * s),
+        (cx - 0.45 * s, cy - 0.45 * s),
+        (cx - 0.1 * s, cy - 0.2 * s),
+        (cx + 0.5 * s, cy - 0.05 * s),
+        (cx + 0.95 * s, cy + 0.12 * s),
+        (cx + 0.95 * s, cy + 0.25 * s),
+        (cx - 0.9 * s, cy + 0.25 * s),
+    ]
     d.polygon(upper, fill=(*colour, 255))
-    d.rounded_rectangle((cx - 0.95 * s, cy + 0.2 * s, cx + 1.0 * s, cy + 0.38 * s),
-                        radius=int(0.06 * s), fill=(245, 245, 240, 255))
+    d.rounded_rectangle(
+        (cx - 0.95 * s, cy + 0.2 * s, cx + 1.0 * s, cy + 0.38 * s),
+        radius=int(0.06 * s),
+        fill=(245, 245, 240, 255),
+    )
     for k in range(5):  # laces
         x = cx - 0.35 * s + k * 0.12 * s
-        d.line((x, cy - 0.3 * s + k * 0.04 * s, x + 0.1 * s, cy - 0.2 * s + k * 0.04 * s),
-               fill=(250, 250, 250, 255), width=int(0.025 * s))
-    d.line((cx - 0.6 * s, cy + 0.05 * s, cx + 0.4 * s, cy + 0.12 * s), fill=(*_dim(colour), 255),
-           width=int(0.05 * s))
+        d.line(
+            (x, cy - 0.3 * s + k * 0.04 * s, x + 0.1 * s, cy - 0.2 * s + k * 0.04 * s),
+            fill=(250, 250, 250, 255),
+            width=int(0.025 * s),
+        )
+    d.line(
+        (cx - 0.6 * s, cy + 0.05 * s, cx + 0.4 * s, cy + 0.12 * s),
+        fill=(*_dim(colour), 255),
+        width=int(0.05 * s),
+    )
     return _shade(layer, rng)
 
 
 def box_product(rng: np.random.Generator, cx: float, cy: float, size: float, colour) -> Image.Image:
     layer, d = _layer()
     s, cx, cy = size * SS, cx * SS, cy * SS
-    d.polygon([(cx - 0.6 * s, cy - 0.3 * s), (cx + 0.3 * s, cy - 0.3 * s),
-               (cx + 0.6 * s, cy - 0.55 * s), (cx - 0.3 * s, cy - 0.55 * s)],
-              fill=(*_bright(colour), 255))
+    d.polygon(
+        [
+            (cx - 0.6 * s, cy - 0.3 * s),
+            (cx + 0.3 * s, cy - 0.3 * s),
+            (cx + 0.6 * s, cy - 0.55 * s),
+            (cx - 0.3 * s, cy - 0.55 * s),
+        ],
+        fill=(*_bright(colour), 255),
+    )
     d.rectangle((cx - 0.6 * s, cy - 0.3 * s, cx + 0.3 * s, cy + 0.6 * s), fill=(*colour, 255))
-    d.polygon([(cx + 0.3 * s, cy - 0.3 * s), (cx + 0.6 * s, cy - 0.55 * s),
-               (cx + 0.6 * s, cy + 0.35 * s), (cx + 0.3 * s, cy + 0.6 * s)],
-              fill=(*_dim(colour), 255))
+    d.polygon(
+        [
+            (cx + 0.3 * s, cy - 0.3 * s),
+            (cx + 0.6 * s, cy - 0.55 * s),
+            (cx + 0.6 * s, cy + 0.35 * s),
+            (cx + 0.3 * s, cy + 0.6 * s),
+        ],
+        fill=(*_dim(colour), 255),
+    )
     return layer
 
 
@@ -229,26 +291,48 @@ def glass(rng: np.random.Generator, cx: float, cy: float, size: float, colour) -
     """A tumbler: mostly see-through, its outline drawn by refraction-dark edges and highlights."""
     layer, d = _layer()
     s, cx, cy = size * SS, cx * SS, cy * SS
-    outline = [(cx - 0.5 * s, cy - 0.8 * s), (cx + 0.5 * s, cy - 0.8 * s),
-               (cx + 0.4 * s, cy + 0.8 * s), (cx - 0.4 * s, cy + 0.8 * s)]
+    outline = [
+        (cx - 0.5 * s, cy - 0.8 * s),
+        (cx + 0.5 * s, cy - 0.8 * s),
+        (cx + 0.4 * s, cy + 0.8 * s),
+        (cx - 0.4 * s, cy + 0.8 * s),
+    ]
     d.polygon(outline, fill=(*colour, 70))
-    d.line(outline + [outline[0]], fill=(40, 50, 55, 230), width=int(0.05 * s))
+    d.line([*outline, outline[0]], fill=(40, 50, 55, 230), width=int(0.05 * s))
     d.rectangle((cx - 0.4 * s, cy + 0.62 * s, cx + 0.4 * s, cy + 0.8 * s), fill=(*colour, 190))
-    d.line((cx - 0.3 * s, cy - 0.6 * s, cx - 0.25 * s, cy + 0.5 * s), fill=(255, 255, 255, 220),
-           width=int(0.06 * s))
-    d.ellipse((cx - 0.5 * s, cy - 0.9 * s, cx + 0.5 * s, cy - 0.7 * s), outline=(40, 50, 55, 230),
-              width=int(0.04 * s))
+    d.line(
+        (cx - 0.3 * s, cy - 0.6 * s, cx - 0.25 * s, cy + 0.5 * s),
+        fill=(255, 255, 255, 220),
+        width=int(0.06 * s),
+    )
+    d.ellipse(
+        (cx - 0.5 * s, cy - 0.9 * s, cx + 0.5 * s, cy - 0.7 * s),
+        outline=(40, 50, 55, 230),
+        width=int(0.04 * s),
+    )
     return layer
 
 
 def bottle(rng: np.random.Generator, cx: float, cy: float, size: float, colour) -> Image.Image:
     layer, d = _layer()
     s, cx, cy = size * SS, cx * SS, cy * SS
-    d.rounded_rectangle((cx - 0.3 * s, cy - 0.5 * s, cx + 0.3 * s, cy + 0.9 * s),
-                        radius=int(0.12 * s), fill=(*colour, 255))
-    d.polygon([(cx - 0.3 * s, cy - 0.45 * s), (cx + 0.3 * s, cy - 0.45 * s),
-               (cx + 0.12 * s, cy - 0.75 * s), (cx - 0.12 * s, cy - 0.75 * s)], fill=(*colour, 255))
-    d.rectangle((cx - 0.13 * s, cy - 0.95 * s, cx + 0.13 * s, cy - 0.72 * s), fill=(30, 30, 30, 255))
+    d.rounded_rectangle(
+        (cx - 0.3 * s, cy - 0.5 * s, cx + 0.3 * s, cy + 0.9 * s),
+        radius=int(0.12 * s),
+        fill=(*colour, 255),
+    )
+    d.polygon(
+        [
+            (cx - 0.3 * s, cy - 0.45 * s),
+            (cx + 0.3 * s, cy - 0.45 * s),
+            (cx + 0.12 * s, cy - 0.75 * s),
+            (cx - 0.12 * s, cy - 0.75 * s),
+        ],
+        fill=(*colour, 255),
+    )
+    d.rectangle(
+        (cx - 0.13 * s, cy - 0.95 * s, cx + 0.13 * s, cy - 0.72 * s), fill=(30, 30, 30, 255)
+    )
     d.rectangle((cx - 0.3 * s, cy, cx + 0.3 * s, cy + 0.4 * s), fill=(235, 230, 210, 255))
     return _shade(layer, rng, 0.5)
 
@@ -268,8 +352,11 @@ def notebook(img: Image.Image, rng: np.random.Generator, x: int, y: int) -> None
     d = ImageDraw.Draw(img)
     d.rectangle((x, y, x + 150, y + 110), fill=(235, 232, 220), outline=(90, 90, 90))
     for k in range(8):
-        d.line((x + 12, y + 14 + k * 11, x + 130 - int(rng.integers(0, 40)), y + 14 + k * 11),
-               fill=(60, 60, 90), width=2)
+        d.line(
+            (x + 12, y + 14 + k * 11, x + 130 - int(rng.integers(0, 40)), y + 14 + k * 11),
+            fill=(60, 60, 90),
+            width=2,
+        )
 
 
 def _camouflage(product: Image.Image, background: Image.Image) -> Image.Image:
@@ -292,8 +379,9 @@ def _shadow(layer: Image.Image) -> Image.Image:
     return shade
 
 
-def compose(background: Image.Image, product: Image.Image, blur: float, rng) -> tuple[Image.Image,
-                                                                                   list[int]]:
+def compose(
+    background: Image.Image, product: Image.Image, blur: float, rng
+) -> tuple[Image.Image, list[int]]:
     back = background.filter(ImageFilter.GaussianBlur(blur)) if blur else background
     small = product.resize((W, H), Image.Resampling.LANCZOS)
     canvas = back.convert("RGBA")
@@ -313,8 +401,10 @@ def jitter(box: list[int], rng: np.random.Generator) -> list[int] | None:
     bw, bh = x1 - x0, y1 - y0
     dx0, dy0, dx1, dy1 = rng.uniform(-0.06, 0.06, 4)
     return [
-        max(0, int(x0 + dx0 * bw)), max(0, int(y0 + dy0 * bh)),
-        min(W, int(x1 + dx1 * bw)), min(H, int(y1 + dy1 * bh)),
+        max(0, int(x0 + dx0 * bw)),
+        max(0, int(y0 + dy0 * bh)),
+        min(W, int(x1 + dx1 * bw)),
+        min(H, int(y1 + dy1 * bh)),
     ]
 
 
@@ -333,8 +423,16 @@ SCENES = [
     ("sneaker-stripes", stripes, sneaker, (330, 250, 150), (40, 160, 70), 3.0, None, "shoes"),
     ("sneaker-gravel", gravel, sneaker, (320, 240, 165), (220, 110, 20), 1.5, None, "shoes"),
     ("white-mug-white", white_sweep, mug, (320, 250, 120), (250, 250, 248), 0.0, None, "kitchen"),
-    ("white-box-white", white_sweep, box_product, (320, 240, 170), (246, 246, 244), 0.0, None,
-     "home"),
+    (
+        "white-box-white",
+        white_sweep,
+        box_product,
+        (320, 240, 170),
+        (246, 246, 244),
+        0.0,
+        None,
+        "home",
+    ),
     ("white-cup-white", white_sweep, cup, (320, 240, 120), (252, 252, 252), 0.0, None, "kitchen"),
     ("glass-wood", wood, glass, (320, 240, 120), (200, 225, 235), 2.0, None, "kitchen"),
     ("glass-white", white_sweep, glass, (320, 240, 130), (210, 230, 240), 0.0, None, "kitchen"),
@@ -350,7 +448,9 @@ SCENES = [
 def main() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     boxes = {}
-    for seed, (name, back, draw, (cx, cy, size), colour, blur, extra, category) in enumerate(SCENES):
+    for seed, (name, back, draw, (cx, cy, size), colour, blur, extra, category) in enumerate(
+        SCENES
+    ):
         rng = rng_for(1000 + seed)
         background = back(rng)
         if extra == "notebook":

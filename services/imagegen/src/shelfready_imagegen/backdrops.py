@@ -55,7 +55,9 @@ def _noise(rng: np.random.Generator, shape: tuple[int, int], cell: int) -> np.nd
 def _fractal(
     rng: np.random.Generator, shape: tuple[int, int], cells: tuple[int, ...]
 ) -> np.ndarray:
-    total = sum(_noise(rng, shape, c) / (i + 1) for i, c in enumerate(cells))
+    total = np.zeros(shape, np.float32)
+    for i, cell in enumerate(cells):
+        total += _noise(rng, shape, cell) / (i + 1)
     return np.asarray((total - total.min()) / max(1e-6, float(np.ptp(total))))
 
 
@@ -114,7 +116,11 @@ def backdrop(name: str, side: int, horizon: float, wall: RGB, seed: int) -> np.n
     # A soft key light from the front-left, falling off to the sides.
     lx = np.linspace(-1, 1, half, dtype=np.float32)[None, :, None]
     image *= 1.04 - 0.12 * (lx + 0.25) ** 2
-    big = cv2.resize(np.clip(image, 0, 255).astype(np.uint8), (side, side), cv2.INTER_CUBIC)
+    big = np.asarray(
+        cv2.resize(
+            np.clip(image, 0, 255).astype(np.uint8), (side, side), interpolation=cv2.INTER_CUBIC
+        )
+    )
     # The horizon as a soft contact line, not a hard cut.
     edge = round(side * horizon)
     band = slice(max(0, edge - 6), min(side, edge + 6))

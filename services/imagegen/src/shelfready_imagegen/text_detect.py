@@ -98,8 +98,9 @@ def text_boxes(rgb: np.ndarray) -> list[Box]:
             out = session.run(None, {name: tensor})[0][0, 0]  # type: ignore[attr-defined]
             region = probability[top : top + tile.shape[0], left : left + tile.shape[1]]
             np.maximum(region, out[: tile.shape[0], : tile.shape[1]], out=region)
-    binary = (probability > PIXEL_THRESHOLD).astype(np.uint8)
-    binary = cv2.dilate(binary, np.ones((2, 2), np.uint8))
+    binary = np.asarray(
+        cv2.dilate((probability > PIXEL_THRESHOLD).astype(np.uint8), np.ones((2, 2), np.uint8))
+    )
     count, labels, stats, _ = cv2.connectedComponentsWithStats(binary, connectivity=4)
     sx, sy = w / dw, h / dh
     boxes: list[Box] = []
