@@ -21,8 +21,11 @@ from shelfready_core.claude import (
     LocalCircuitBreaker,
     StructuredOutputError,
 )
+from shelfready_core.claude.budget import CallBudget
+from shelfready_core.claude.errors import CallBudgetExhausted
 from shelfready_core.claude.sdk import sdk_client
-from shelfready_core.errors import InvalidInput, ServiceUnavailable, StageError
+from shelfready_core.claude.tooling import supports_structured_outputs
+from shelfready_core.errors import InvalidInput, NotRetryable, ServiceUnavailable, StageError
 from tests.fakes.anthropic_server import FAKE_API_KEY, FakeAnthropicServer, Reply, running_server
 
 SYSTEM = "You grade things. " * 20
@@ -296,3 +299,72 @@ def test_an_unreachable_api_is_a_transient_error(server):
     )
     with pytest.raises(ClaudeTransientError, match="could not reach the Claude API"):
         client.structured(system=SYSTEM, messages=MESSAGES, output=Verdict)
+
+
+def test_structured_outputs_send_the_schema_and_parse_the_json_answer(server, make_client):
+    result = make_client().structured(
+        system=SYSTEM, messages=MESSAGES, output=Verdict, structured_outputs=True
+    )
+    assert result.value == Verdict(label="OK", score=7)
+    [request] = server.requests
+    assert request.body["output_config"]["format"]["type"] == "json_schema"
+    assert request.body["output_config"]["format"]["schema"]["title"] == "Verdict"
+    assert "tools" not in request.body and "tool_choice" not in request.body
+    [call] = result.usage
+    assert call.output_tokens > 0 and call.cost_usd > 0
+
+
+def test_structured_outputs_invalid_json_gets_a_repair_turn(server, make_client):
+    server.queue(Reply.answer({"label": "OK", "score": 99}))
+    result = make_client().structured(
+        system=SYSTEM, messages=MESSAGES, output=Verdict, structured_outputs=True
+    )
+    assert result.value.score == 7 and result.notes["repaired"] is True
+    assert len(result.usage) == 2  # the invalid answer was paid for and is counted
+    repair = server.requests[1]
+    assert repair.body["messages"][1]["role"] == "assistant"
+    assert "score" in repair.text()
+
+
+def test_a_malformed_body_is_a_transient_failure_with_its_call_counted(server, make_client):
+    server.queue(Reply.malformed())
+    with pytest.raises(ClaudeTransientError, match="malformed body") as info:
+        make_client().structured(system=SYSTEM, messages=MESSAGES, output=Verdict)
+    assert isinstance(info.value, StageError)
+    [call] = info.value.usage
+    assert call.request_id and call.input_tokens == 0
+
+
+def test_a_dropped_connection_is_retried_by_the_sdk(server, make_client):
+    server.queue(Reply.dropped(0.05))
+    result = make_client(max_retries=1).structured(system=SYSTEM, messages=MESSAGES, output=Verdict)
+    assert result.value.label == "OK" and len(server.requests) == 2
+
+
+def test_the_call_budget_counts_answers_not_rejections_and_then_refuses(
+    server, make_client, redis_conn
+):
+    budget = CallBudget(redis_conn, stage="test", workflow_id="wf-1", limit=2)
+    client = make_client(max_retries=0)
+    server.queue(Reply.rate_limited())
+    with pytest.raises(ClaudeTransientError):
+        client.structured(system=SYSTEM, messages=MESSAGES, output=Verdict, budget=budget)
+    assert budget.used() == 0  # a 429 is not billed
+    client.structured(system=SYSTEM, messages=MESSAGES, output=Verdict, budget=budget)
+    client.structured(system=SYSTEM, messages=MESSAGES, output=Verdict, budget=budget)
+    assert budget.used() == 2
+    sent = len(server.requests)
+    with pytest.raises(CallBudgetExhausted) as info:
+        client.structured(system=SYSTEM, messages=MESSAGES, output=Verdict, budget=budget)
+    assert isinstance(info.value, NotRetryable) and len(server.requests) == sent
+    # Another client (a retried job in a new process) sees the same count.
+    again = CallBudget(redis_conn, stage="test", workflow_id="wf-1", limit=2)
+    assert again.remaining() == 0
+
+
+def test_models_that_support_structured_outputs() -> None:
+    assert supports_structured_outputs("claude-sonnet-5-5")
+    assert supports_structured_outputs("claude-sonnet-4-5-20250929")
+    assert supports_structured_outputs("claude-haiku-4-5")
+    assert not supports_structured_outputs("claude-3-5-sonnet-20241022")
+    assert not supports_structured_outputs("claude-sonnet-4-20250514")

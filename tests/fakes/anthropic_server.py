@@ -11,6 +11,14 @@ also make its own with `running_server()`:
 
 Answers for tools other than recognition's are added by tool name:
     anthropic_server.answers["record_listing_draft"] = lambda request_json: {...}
+
+Structured outputs (`messages.parse`, `output_config.format`) are answered with a JSON text
+block from the same answers, keyed by the schema's title as a tool name would be
+("ListingDraft" -> "record_listing_draft").
+
+A fault storm makes unscripted requests misbehave at random, as a real API on a bad day:
+    anthropic_server.faults = FaultPlan(rate_limited=0.2, overloaded=0.1, server_error=0.05,
+                                        malformed=0.1, dropped=0.02, seed=7)
 """
 
 from __future__ import annotations
@@ -20,6 +28,8 @@ import binascii
 import io
 import itertools
 import json
+import random
+import re
 import threading
 from collections import deque
 from collections.abc import Callable, Iterator
@@ -52,6 +62,8 @@ class Reply:
     message_fields: dict[str, Any] = field(default_factory=dict)  # merged into the message
     headers: dict[str, str] = field(default_factory=dict)
     delay_seconds: float = 0.0
+    raw_body: bytes | None = None  # sent as is with `status` (a malformed body)
+    drop: bool = False  # close the connection without answering (after delay_seconds)
 
     @classmethod
     def answer(cls, tool_input: dict[str, Any] | None = None) -> Reply:
@@ -90,6 +102,16 @@ class Reply:
         return cls(tool_input=tool_input, delay_seconds=seconds)
 
     @classmethod
+    def malformed(cls) -> Reply:
+        """HTTP 200 whose body is cut off mid-JSON, as a broken proxy or connection sends."""
+        return cls(raw_body=b'{"id": "msg_fake_broken", "type": "message", "content": [{"ty')
+
+    @classmethod
+    def dropped(cls, after_seconds: float = 0.2) -> Reply:
+        """No answer at all: the connection is closed after a wait (an idle-timeout cut)."""
+        return cls(drop=True, delay_seconds=after_seconds)
+
+    @classmethod
     def refusal(cls, explanation: str = "This request was declined.") -> Reply:
         details = {"type": "refusal", "category": None, "explanation": explanation}
         return cls(stop_reason="refusal", message_fields={"stop_details": details})
@@ -101,13 +123,58 @@ class Reply:
 
 
 @dataclass
+class FaultPlan:
+    """Random faults for unscripted requests, each with its probability (seeded: repeatable)."""
+
+    rate_limited: float = 0.0
+    overloaded: float = 0.0
+    server_error: float = 0.0
+    malformed: float = 0.0
+    dropped: float = 0.0
+    seed: int = 0
+    counts: dict[str, int] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self._random = random.Random(self.seed)
+
+    def pick(self) -> Reply:
+        roll = self._random.random()
+        for name, chance, make in (
+            ("rate_limited", self.rate_limited, Reply.rate_limited),
+            ("overloaded", self.overloaded, Reply.overloaded),
+            ("server_error", self.server_error, Reply.server_error),
+            ("malformed", self.malformed, Reply.malformed),
+            ("dropped", self.dropped, Reply.dropped),
+        ):
+            if roll < chance:
+                self.counts[name] = self.counts.get(name, 0) + 1
+                return make()
+            roll -= chance
+        self.counts["answered"] = self.counts.get("answered", 0) + 1
+        return Reply.answer()
+
+
+def schema_tool_name(title: str) -> str:
+    """'ListingDraft' -> 'record_listing_draft', as the client names its forced tool."""
+    return "record_" + re.sub(r"(?<!^)(?=[A-Z])", "_", title).lower()
+
+
+@dataclass
 class RecordedRequest:
     path: str
     headers: dict[str, str]
     body: dict[str, Any]
 
     @property
+    def structured_output(self) -> bool:
+        """Whether the request asks for structured outputs (a JSON schema, no tool)."""
+        return bool((self.body.get("output_config") or {}).get("format"))
+
+    @property
     def tool_name(self) -> str | None:
+        if self.structured_output:
+            schema = self.body["output_config"]["format"].get("schema") or {}
+            return schema_tool_name(str(schema.get("title", "answer")))
         choice = self.body.get("tool_choice") or {}
         if choice.get("name"):
             return str(choice["name"])
@@ -196,6 +263,7 @@ class FakeAnthropicServer:
         self._stopping = threading.Event()
         # 401 mode: every request's key is refused, as for a revoked key, until set False.
         self.rejecting_key = False
+        self.faults: FaultPlan | None = None
         self._httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
         self._httpd.daemon_threads = True
         self._httpd.block_on_close = False
@@ -260,11 +328,12 @@ class FakeAnthropicServer:
         recorded = RecordedRequest(path=path, headers=headers, body=body)
         with self._lock:
             self.requests.append(recorded)
-            reply = (
-                self._script.popleft()
-                if self._script
-                else Reply(delay_seconds=self.answer_delay_seconds)
-            )
+            if self._script:
+                reply = self._script.popleft()
+            elif self.faults is not None:
+                reply = self.faults.pick()
+            else:
+                reply = Reply(delay_seconds=self.answer_delay_seconds)
         if path.rstrip("/") != "/v1/messages":
             return 404, _error("not_found_error", f"no route {path}"), {}
         # This SDK sends the key as a bearer token; older ones as x-api-key.
@@ -278,6 +347,10 @@ class FakeAnthropicServer:
             return 400, _error("invalid_request_error", problem), {}
         if reply.delay_seconds and self._stopping.wait(reply.delay_seconds):
             return 529, _error("overloaded_error", "server stopping"), {}
+        if reply.drop:
+            return DROP, {}, {}
+        if reply.raw_body is not None:
+            return reply.status, {RAW: reply.raw_body}, reply.headers
         if reply.error_body is not None:
             return reply.status, reply.error_body, reply.headers
         return 200, self._message(body, reply, recorded), reply.headers
@@ -295,21 +368,28 @@ class FakeAnthropicServer:
                     )
                 tool_input = answer(body)
             tool_use_id = f"toolu_fake_{number:04d}"
-            content = [
-                {
-                    "type": "tool_use",
-                    "id": tool_use_id,
-                    "name": request.tool_name,
-                    "input": tool_input,
-                }
-            ]
+            if request.structured_output:  # constrained decoding: the answer is JSON text
+                content = [{"type": "text", "text": json.dumps(tool_input, ensure_ascii=False)}]
+            else:
+                content = [
+                    {
+                        "type": "tool_use",
+                        "id": tool_use_id,
+                        "name": request.tool_name,
+                        "input": tool_input,
+                    }
+                ]
         message = {
             "id": f"msg_fake_{number:04d}",
             "type": "message",
             "role": "assistant",
             "model": body.get("model"),
             "content": content,
-            "stop_reason": reply.stop_reason,
+            "stop_reason": (
+                "end_turn"
+                if request.structured_output and reply.stop_reason == "tool_use"
+                else reply.stop_reason
+            ),
             "stop_sequence": None,
             "usage": self._usage(body, content),
         }
@@ -342,6 +422,10 @@ class FakeAnthropicServer:
             self._cached_prefixes.add(system)
         usage["cache_read_input_tokens" if seen else "cache_creation_input_tokens"] = system_tokens
         return usage
+
+
+DROP = -1  # handle() status meaning "close the connection without answering"
+RAW = "__raw_body__"  # handle() body key holding bytes to send as they are
 
 
 def _error(error_type: str, message: str) -> dict[str, Any]:
@@ -377,7 +461,10 @@ def _handler_for(server: FakeAnthropicServer) -> type[BaseHTTPRequestHandler]:
                 status, body, extra = server.handle(self.path, headers, raw)
             except Exception as exc:  # a bug in a test's answer: say so in the response
                 status, body, extra = 400, _error("invalid_request_error", repr(exc)), {}
-            payload = json.dumps(body).encode()
+            if status == DROP:
+                self.close_connection = True
+                return
+            payload = body[RAW] if RAW in body else json.dumps(body).encode()
             try:
                 self.send_response(status)
                 self.send_header("content-type", "application/json")

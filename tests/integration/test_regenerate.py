@@ -28,9 +28,7 @@ def test_all_queues_worker_makes_versions_and_regenerates_one_image(
     assert second["status"] == "COMPLETED", second["error"]
     assert (second["version"], second["parent_id"]) == (2, first_id)
     listing_requests = [
-        r
-        for r in claude_server.message_requests
-        if "record_listing_draft" in str(r.body.get("tools"))
+        r for r in claude_server.message_requests if r.tool_name == "record_listing_draft"
     ]
     assert "dishwasher-safe glaze" in listing_requests[-1].text()
     assert "dishwasher-safe glaze" not in listing_requests[0].text()

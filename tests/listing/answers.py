@@ -9,7 +9,9 @@ listing request the writer sent, so end-to-end tests can register it for any pro
 from __future__ import annotations
 
 import json
+import random
 import re
+import threading
 from typing import Any
 
 LISTING_TOOL = "record_listing_draft"
@@ -81,3 +83,54 @@ def default_listing_answer(request: dict[str, Any]) -> dict[str, Any]:
             f'Selling points: the {product_type} with callouts "Simple to use", "Solid", "Fits".',
         ],
     }
+
+
+COMPETITORS = ("Hydro Flask", "Yeti", "Contigo")
+MADE_UP_BRANDS = ("Zentrix", "Aquavora", "Brivel")
+REFUSAL = "I'm sorry, but I can't help with writing this listing."
+
+
+class RuleBreakingAnswers:
+    """Schema-valid ListingDraft answers that ignore instructions the way a model on a bad
+    day does, each rule broken at random (seeded, so a run is repeatable):
+
+    brand not first, title words in the search terms, an overlong title and bullets, a
+    listed or a made-up competitor brand, a promotional claim in a one-sentence bullet, and
+    a refusal sentence in about 5 % of answers. `broken` counts what was done.
+    """
+
+    def __init__(self, seed: int = 8, refusal_rate: float = 0.05) -> None:
+        self.random = random.Random(seed)
+        self.refusal_rate = refusal_rate
+        self.lock = threading.Lock()
+        self.broken: dict[str, int] = {}
+
+    def _maybe(self, name: str, chance: float) -> bool:
+        if self.random.random() < chance:
+            self.broken[name] = self.broken.get(name, 0) + 1
+            return True
+        return False
+
+    def __call__(self, request: dict[str, Any]) -> dict[str, Any]:
+        answer = default_listing_answer(request)
+        seller = _section(_first_user_text(request), "seller_inputs")
+        brand = seller.get("brand")
+        with self.lock:
+            if brand and self._maybe("brand_not_first", 0.5):
+                answer["title"] = answer["title"].replace(f"{brand} ", "", 1) + f" by {brand}"
+            if self._maybe("title_words_in_search_terms", 0.5):
+                answer["search_terms"] += " " + " ".join(answer["title"].lower().split()[:3])
+            if self._maybe("overlong_title", 0.3):
+                answer["title"] += ", " + ", ".join(["Reusable Everyday Travel Companion"] * 7)
+            if self._maybe("overlong_bullet", 0.3):
+                answer["bullet_points"][1] += (" It is sturdy and easy to carry." * 20).rstrip()
+            if self._maybe("competitor_in_title", 0.25):
+                answer["title"] += f" for {self.random.choice(COMPETITORS)} Fans"
+            if self._maybe("made_up_competitor", 0.3):
+                name = self.random.choice(MADE_UP_BRANDS)
+                answer["bullet_points"][2] += f" Lighter than a {name} bottle."
+            if self._maybe("claim_in_single_sentence_bullet", 0.2):
+                answer["bullet_points"][3] = "The best choice for everyone who wants more."
+            if self._maybe("refusal", self.refusal_rate):
+                answer["description"] += f"\n\n{REFUSAL}"
+        return answer

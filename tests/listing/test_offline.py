@@ -7,7 +7,7 @@ import pytest
 from shelfready_core.config import Settings
 from shelfready_core.schemas import ListingRequest, ProductAnalysis
 from shelfready_listing.marketplace import check_listing
-from shelfready_listing.offline import OFFLINE_NOTICE, OfflineListingWriter
+from shelfready_listing.offline import OFFLINE_REASON, OfflineListingWriter
 from shelfready_listing.quality import score_listing
 from shelfready_listing.rules import rules_for
 from shelfready_listing.text_checks import has_cjk, title_words_in_search_terms, utf8_len
@@ -56,13 +56,23 @@ def test_offline_listing_passes_the_marketplace_rules(
 
 
 @pytest.mark.parametrize("name", ["bottle", "tshirt"])
-def test_offline_english_listing_is_approved(name: str) -> None:
+def test_offline_english_listing_scores_well_but_is_never_approved(name: str) -> None:
     product, req = PRODUCTS[name](), request(name, "amazon", "en")
-    draft = OfflineListingWriter().write(product, req).value
+    result = OfflineListingWriter().write(product, req)
     report = score_listing(
-        draft, rules_for("amazon", "US"), product=product, brand=req.brand, language="en"
+        result.value,
+        rules_for("amazon", "US"),
+        product=product,
+        brand=req.brand,
+        language="en",
+        request=req,
+        writer="offline",
     )
-    assert report.approved, report.reasons
+    assert report.score >= 80, report.reasons
+    assert not report.approved
+    review = result.notes["review"]
+    assert review.writer == "offline" and review.needs_review
+    assert OFFLINE_REASON in review.review_reasons
 
 
 def test_offline_listing_is_deterministic() -> None:
@@ -77,7 +87,7 @@ def test_offline_listing_shape_and_label() -> None:
     assert result.notes["writer"] == "offline"
     assert draft.title.startswith("Acme ")
     assert "Water Bottle" in draft.title and "Stainless Steel" in draft.title
-    assert draft.description.endswith("\n(Drafted offline without AI; review before publishing.)")
+    assert "offline" not in draft.description.casefold()  # said in the review, not the copy
     assert len(draft.bullet_points) == 5 and len(set(draft.bullet_points)) == 5
     assert "leakproof lid" in draft.bullet_points[0].casefold()  # emphasis comes first
     assert "Capacity: 750 ml" in draft.bullet_points[4]
@@ -125,14 +135,14 @@ def test_search_terms_only_where_the_marketplace_has_them() -> None:
 def test_language_switch_works_offline(language: str, expected: str) -> None:
     draft = OfflineListingWriter().write(bottle(), request("bottle", "amazon", language)).value
     assert expected in draft.bullet_points[1]
-    assert draft.description.endswith(OFFLINE_NOTICE[language])
+    assert "offline" not in draft.description.casefold() and "KI" not in draft.description
     assert has_cjk(draft.bullet_points[0]) == (language in {"zh", "ja"})
 
 
 def test_unknown_language_falls_back_to_english() -> None:
     result = OfflineListingWriter().write(bottle(), request("bottle", "amazon", "fr"))
     assert result.notes["language"] == "en"
-    assert result.value.description.endswith(OFFLINE_NOTICE["en"])
+    assert OFFLINE_REASON in result.notes["review"].review_reasons
 
 
 def test_unknown_marketplace_is_refused() -> None:
@@ -168,3 +178,56 @@ def test_get_listing_writer_follows_the_settings() -> None:
     assert isinstance(get_listing_writer(forced), OfflineListingWriter)
     claude = settings(anthropic_api_key="sk-test", SHELFREADY_AI="auto")
     assert isinstance(get_listing_writer(claude), ClaudeListingWriter)
+
+
+@pytest.mark.parametrize(
+    "name", ["IMG_2041", "DSC_0042", "PXL_20240101_123456", "Screenshot 2024-05-01"]
+)
+def test_a_camera_file_name_is_never_the_product_name(name: str) -> None:
+    product = bottle().model_copy(update={"product_name": name})
+    result = OfflineListingWriter().write(product, ListingRequest(brand="Acme"))
+    draft = result.value
+    text = "\n".join([draft.title, *draft.bullet_points, draft.description]).casefold()
+    assert name.casefold() not in text and "water bottle" in draft.title.casefold()
+    assert any("camera file name" in r for r in result.notes["review"].review_reasons)
+
+
+def test_regenerate_feedback_that_states_facts_is_applied() -> None:
+    product = bottle().model_copy(update={"materials": [], "colors": ["navy"]})
+    feedback = "It is a teapot. The colour is green and it is made of ceramic. Size: 20 cm"
+    draft = (
+        OfflineListingWriter().write(product, ListingRequest(brand="Acme", feedback=feedback)).value
+    )
+    assert "Teapot" in draft.title and "Ceramic" in draft.title and "Green" in draft.title
+    assert "navy" not in draft.title.casefold()
+    assert any("20 cm" in b for b in draft.bullet_points)
+
+
+def test_one_product_one_colour_no_invented_variants() -> None:
+    product = bottle().model_copy(update={"colors": ["blue", "teal", "navy"]})
+    draft = OfflineListingWriter().write(product, ListingRequest(brand="Acme")).value
+    text = "\n".join([draft.title, *draft.bullet_points, draft.description, draft.search_terms])
+    assert "available in" not in text.casefold()
+    assert "teal" not in text.casefold() and "navy" not in text.casefold()
+
+
+@pytest.mark.parametrize(
+    ("language", "native_type"),
+    [("ja", "水筒"), ("zh", "水瓶"), ("de", "Trinkflasche")],
+)
+def test_the_whole_title_is_in_the_requested_language(language: str, native_type: str) -> None:
+    draft = (
+        OfflineListingWriter()
+        .write(bottle(), ListingRequest(brand="Acme", language=language))
+        .value
+    )
+    assert native_type in draft.title
+    english = {"water", "bottle", "insulated", "stainless", "steel", "navy", "blue"}
+    title_words = {w.casefold().strip(",") for w in draft.title.split()}
+    assert not (title_words & english), draft.title
+
+
+def test_different_products_get_different_bullets() -> None:
+    first = OfflineListingWriter().write(bottle(), ListingRequest(brand="Acme")).value
+    second = OfflineListingWriter().write(mug(), ListingRequest(brand="Acme")).value
+    assert not set(first.bullet_points) & set(second.bullet_points)

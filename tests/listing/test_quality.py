@@ -4,16 +4,23 @@ from __future__ import annotations
 
 import re
 
-from shelfready_core.schemas import ListingDraft, QualityReport
-from shelfready_listing.quality import APPROVAL_SCORE, score_listing
+from shelfready_core.schemas import ListingDraft, ListingRequest, QualityReport
+from shelfready_listing.quality import APPROVAL_SCORE, bullet_key, score_listing
 from shelfready_listing.rules import rules_for
 from tests.listing.samples import BAD_EN, BAD_ZH, BRAND, GOOD_EN, GOOD_ZH, bottle
 
 AMAZON_US = rules_for("amazon", "US")
 
 
+# The seller states what the photo cannot show; the good samples rely on it.
+SELLER_FEATURES = ["BPA-free lid"]
+
+
 def score(draft: ListingDraft, language: str = "en", brand: str | None = BRAND) -> QualityReport:
-    return score_listing(draft, AMAZON_US, product=bottle(), brand=brand, language=language)
+    request = ListingRequest(brand=brand, language=language, features=SELLER_FEATURES)
+    return score_listing(
+        draft, AMAZON_US, product=bottle(), brand=brand, language=language, request=request
+    )
 
 
 def amended(draft: ListingDraft, **changes: object) -> ListingDraft:
@@ -121,3 +128,50 @@ def test_near_duplicate_bullets_are_found() -> None:
     bullets[4] = bullets[0].replace("24 hours", "twenty-four hours")
     reasons = score(amended(GOOD_EN, bullet_points=bullets)).reasons
     assert any(re.fullmatch(r"-10: bullets 1 and 5 are 9\d% alike", r) for r in reasons)
+
+
+def _report(draft: ListingDraft, **kwargs: object) -> QualityReport:
+    request = ListingRequest(brand=BRAND, features=SELLER_FEATURES)
+    return score_listing(
+        draft, AMAZON_US, product=bottle(), brand=BRAND, language="en", request=request, **kwargs
+    )
+
+
+def test_filler_bullets_that_name_nothing_of_the_product_cost_points() -> None:
+    filler = [
+        "Ready when you need it: suited to daily use.",
+        "Solid construction: made to hold up to regular, everyday use.",
+        "Easy everyday use: a simple, practical design for daily routines.",
+        "Thoughtful choice: made for people who value practical design.",
+        "Clear details: see the images before you order.",
+    ]
+    report = _report(amended(GOOD_EN, bullet_points=filler))
+    generic = [r for r in report.reasons if "names no attribute" in r]
+    assert len(generic) == 5 and not report.approved
+
+
+def test_bullets_reused_from_another_products_listing_cost_points() -> None:
+    others = frozenset(bullet_key(b) for b in GOOD_EN.bullet_points[:2])
+    report = _report(GOOD_EN, other_bullets=others)
+    assert sum("another product's listing" in r for r in report.reasons) == 2
+    assert report.score == 100 - 2 * 6
+
+
+def test_colours_the_recognition_did_not_see_and_invented_variants_cost_points() -> None:
+    bullets = [*GOOD_EN.bullet_points[:4], "Available in red, green and pink to suit you."]
+    report = _report(amended(GOOD_EN, bullet_points=bullets))
+    joined = "\n".join(report.reasons)
+    assert "promises variants" in joined and "'red', a colour the recognition did not see" in joined
+    assert not report.approved
+
+
+def test_internal_notes_in_customer_fields_block_approval() -> None:
+    note = "[offline analysis] No AI model looked at this photo."
+    report = _report(amended(GOOD_EN, description=note + "\n\n" + GOOD_EN.description))
+    assert any("internal notes" in r for r in report.reasons)
+    assert report.score < APPROVAL_SCORE and not report.approved
+
+
+def test_offline_drafts_are_never_approved_whatever_they_score() -> None:
+    report = _report(GOOD_EN, writer="offline")
+    assert report.score == 100 and not report.approved

@@ -37,6 +37,8 @@ class Settings(BaseSettings):
         default_factory=dict, alias="SHELFREADY_MODEL_PRICES"
     )
     ai_max_concurrency: int = Field(4, alias="SHELFREADY_AI_MAX_CONCURRENCY", ge=1)
+    # Draft + one structural repair + one judgement repair; counted across RQ attempts.
+    listing_call_budget: int = Field(3, alias="SHELFREADY_LISTING_CALL_BUDGET", ge=1)
 
     # Storage: R2 when all of these are set, else a local folder.
     cloudflare_r2_access_key: SecretStr | None = None

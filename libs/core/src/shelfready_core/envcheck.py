@@ -119,6 +119,10 @@ ENV_VARS: tuple[EnvVar, ...] = (
     EnvVar("SHELFREADY_LISTING_MODEL", "Claude model that writes the listing copy"),
     EnvVar("SHELFREADY_AI_MAX_CONCURRENCY", "most Claude calls in flight per process"),
     EnvVar(
+        "SHELFREADY_LISTING_CALL_BUDGET",
+        "most Claude calls one listing stage makes, across all its attempts",
+    ),
+    EnvVar(
         "CLOUDFLARE_R2_ACCESS_KEY",
         "Cloudflare R2 access key id for image storage",
         secret=True,

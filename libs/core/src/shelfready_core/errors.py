@@ -15,6 +15,11 @@ class StageError(ShelfReadyError):
     """A stage failed for a reason worth retrying (the job-level retry policy decides)."""
 
 
+class NotRetryable(ShelfReadyError):
+    """A stage failure that would recur on every retry (e.g. an answer still unusable after
+    its repair turn, or a spent call budget): the job fails now instead of being retried."""
+
+
 class WorkflowNotFound(ShelfReadyError, LookupError):
     def __init__(self, workflow_id: str) -> None:
         super().__init__(f"no workflow with id {workflow_id!r}")

@@ -139,6 +139,11 @@ class Listing(SQLModel, table=True):
     # sign-off (`approved` above is the quality gate), cleared by every edit.
     version: int = Field(default=1, ge=1)
     approved_at: datetime | None = _timestamp(nullable=True)
+    # What the listing review changed, and why a person must look before it is published.
+    fixes: list[str] | None = _json_column()
+    needs_review: bool = Field(default=True)
+    review_reasons: list[str] | None = _json_column()
+    calls: int = Field(default=0)  # Messages calls the listing stage made, all attempts
     created_at: datetime = _timestamp()
     updated_at: datetime = _timestamp()
 

@@ -76,6 +76,16 @@ class ListingDraft(BaseModel):
     image_prompts: list[str] = Field(min_length=5, max_length=5)
 
 
+class ListingReview(BaseModel):
+    """What the listing review did to a draft and what a person still has to judge."""
+
+    writer: str = Field(description="'claude' or 'offline'")
+    fixes: list[str] = Field(default_factory=list, description="Each change made by code")
+    needs_review: bool = False
+    review_reasons: list[str] = Field(default_factory=list, description="Why a person must look")
+    calls: int = Field(0, description="Messages calls the stage made, across all attempts")
+
+
 class QualityReport(BaseModel):
     score: int = Field(ge=0, le=100)
     reasons: list[str] = Field(default_factory=list)

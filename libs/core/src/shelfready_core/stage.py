@@ -32,7 +32,12 @@ from shelfready_core import defaults, journal
 from shelfready_core.claude.breaker import make_breaker
 from shelfready_core.config import Settings, get_settings
 from shelfready_core.db import session_scope
-from shelfready_core.errors import CredentialRejected, InvalidInput, OutageOutlasted
+from shelfready_core.errors import (
+    CredentialRejected,
+    InvalidInput,
+    NotRetryable,
+    OutageOutlasted,
+)
 from shelfready_core.metrics import (
     count_deferral,
     count_failure,
@@ -163,10 +168,12 @@ def _run(ctx: StageContext, job: Job | None, body: Callable[[StageContext], str]
     try:
         with _lease(ctx):
             outcome = body(ctx)
-    except InvalidInput:
-        # Bad input will not get better with retries: fail now, with the reason.
+    except (InvalidInput, NotRetryable) as exc:
+        # Bad input (or a failure that would recur, such as a draft still unusable after its
+        # repair turn) will not get better with retries: fail now, with the reason.
         if job is not None:
             job.retries_left = 0
+        _record_failed_usage(ctx, job, [*ctx._unsaved_usage, *(getattr(exc, "usage", None) or [])])
         raise
     except Exception as exc:
         usage = [*ctx._unsaved_usage, *(getattr(exc, "usage", None) or [])]
@@ -344,7 +351,7 @@ def readable_reason(exc_type: type[BaseException] | None, exc: BaseException | N
     if exc is None:
         return "unknown error"
     text = one_sentence(exc)
-    if isinstance(exc, InvalidInput | OutageOutlasted | CredentialRejected):
+    if isinstance(exc, InvalidInput | OutageOutlasted | CredentialRejected | NotRetryable):
         return text
     return f"{type(exc).__name__}: {text}"
 

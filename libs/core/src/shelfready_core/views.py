@@ -83,9 +83,16 @@ def _listing(listing: Listing | None) -> dict[str, Any] | None:
             "reasons": listing.quality_reasons,
             "approved": listing.approved,
         },
+        "score": listing.quality_score,
+        "reasons": listing.quality_reasons,
+        "fixes": listing.fixes or [],
+        "needs_review": listing.needs_review,
+        "review_reasons": listing.review_reasons or [],
+        "approved": listing.approved,
         "writer": listing.writer,
         "version": listing.version,
         "approved_at": listing.approved_at.isoformat() if listing.approved_at else None,
+        "calls": listing.calls,
     }
 
 

@@ -2,10 +2,15 @@
 
 It exists so the pipeline runs without an API key (demo, CI). Every fragment taken from the
 product record or the seller is cleaned first (HTML, contact details, other brands, banned
-claims, shouting), the copy is assembled within the marketplace limits, and the description
-ends with a line saying it was drafted offline. English, Chinese, Japanese and German have
-templates; other languages fall back to English. Image prompts are always English (image
-models follow English best) with on-image callout text in the listing language.
+claims, shouting, internal notes), the copy is built from the recognised attributes (type,
+colour, material, size from the specifications) and the facts the seller's regenerate
+feedback states, and the draft goes through the same review as Claude's. It claims no
+variants: one product, its dominant colour. A camera file name (IMG_1234, DSC_, PXL_,
+Screenshot ...) is never a product name. An offline draft is never approved: its review
+says `writer: offline`, `needs_review: true` and why, in those fields, never in the copy.
+English, Chinese, Japanese and German have templates (the whole listing in that language);
+other languages fall back to English. Image prompts are always English (image models follow
+English best) with on-image callout text in the listing language.
 """
 
 from __future__ import annotations
@@ -15,9 +20,11 @@ import re
 from collections.abc import Iterable, Sequence
 
 from shelfready_core.ai import StageResult
-from shelfready_core.schemas import ListingDraft, ListingRequest, ProductAnalysis
+from shelfready_core.schemas import ListingDraft, ListingRequest, ListingReview, ProductAnalysis
+from shelfready_listing.feedback import FeedbackFacts, facts_from_feedback
 from shelfready_listing.marketplace import check_listing
 from shelfready_listing.offline_templates import COLOUR_PARTS, GLOSSARY, TEMPLATES
+from shelfready_listing.review import ReviewContext, review_draft
 from shelfready_listing.rules import MarketplaceRules, rules_for
 from shelfready_listing.text_checks import (
     all_caps_words,
@@ -34,16 +41,35 @@ from shelfready_listing.text_checks import (
     title_words_in_search_terms,
     utf8_len,
 )
-from shelfready_listing.vocabulary import ACRONYMS, TITLE_STOPWORDS
+from shelfready_listing.vocabulary import (
+    ACRONYMS,
+    INTERNAL_NOTE_PATTERNS,
+    MATERIAL_TERMS,
+    PRODUCT_TERMS,
+    TITLE_STOPWORDS,
+)
 
 logger = logging.getLogger(__name__)
 
-OFFLINE_NOTICE = {
-    "en": "(Drafted offline without AI; review before publishing.)",
-    "zh": "（离线生成，未使用 AI；发布前请审核。）",
-    "ja": "（AIを使わずオフラインで作成しました。公開前にご確認ください。）",
-    "de": "(Offline ohne KI erstellt; vor der Veröffentlichung prüfen.)",
-}
+# Said in the review's reasons, never in the copy: shoppers must not read it.
+OFFLINE_REASON = (
+    "drafted offline without AI from the recognised attributes; check every fact before publishing"
+)
+# Camera and screenshot default names say nothing about the product.
+CAMERA_NAME_RE = re.compile(
+    r"^(?:img|image|dsc[nf]?|pxl|mvimg|photo|pic|picture|screenshot|screen shot|whatsapp image"
+    r"|unidentified product|product|untitled)(?:[\s_-]*[\d_\-\s.:]*)*$"
+    r"|^(?:img|dsc[nf]?|pxl|mvimg)[\s_-]*\d",
+    re.IGNORECASE,
+)
+_INTERNAL_RE = re.compile("|".join(f"(?:{p})" for p in INTERNAL_NOTE_PATTERNS), re.IGNORECASE)
+
+
+def is_camera_name(name: str) -> bool:
+    """'IMG_2041', 'DSC_0042', 'PXL_20240101_123456', 'Screenshot 2024-01-01' -> True."""
+    return bool(CAMERA_NAME_RE.search(name.strip()))
+
+
 BULLET_BUDGET = 240  # under the 250-character readability mark of every marketplace
 MAX_KEYWORDS = 15
 # Title case leaves these lower-case: the words a title may repeat (same list as the rules).
@@ -80,7 +106,13 @@ class OfflineListingWriter:
         if lang not in TEMPLATES:
             logger.info("offline writer has no %s templates; writing English", lang)
             lang = "en"
-        draft = _Composer(product, request, rules, lang).draft()
+        composer = _Composer(product, request, rules, lang)
+        first_draft = composer.draft()
+        ctx = ReviewContext(
+            rules=rules, request=request.model_copy(update={"language": lang}), product=product
+        )
+        reviewed = review_draft(first_draft, ctx)
+        draft = reviewed.draft
         violations = check_listing(
             draft,
             rules,
@@ -88,11 +120,25 @@ class OfflineListingWriter:
             language=lang,
             brand_marks=product.brand_marks,
         )
-        if violations:  # the composer should prevent this; say so rather than hide it
+        if violations:  # the composer and review should prevent this; say so, do not hide it
             logger.warning("offline listing breaks %s rule(s): %s", len(violations), violations)
+        reasons = [OFFLINE_REASON, *composer.caveats, *reviewed.reasons]
+        review = ListingReview(
+            writer="offline",
+            fixes=reviewed.fixes,
+            needs_review=True,
+            review_reasons=list(dict.fromkeys(reasons)),
+            calls=0,
+        )
         return StageResult(
             value=draft,
-            notes={"writer": "offline", "language": lang, "violations": violations},
+            notes={
+                "writer": "offline",
+                "language": lang,
+                "violations": violations,
+                "review": review,
+                "first_draft": first_draft,
+            },
         )
 
 
@@ -113,24 +159,72 @@ class _Composer:
         self.t = TEMPLATES[lang]
         self.brand = request.brand.strip() if request.brand and request.brand.strip() else None
         self.others = competitor_brands(self.brand, product.brand_marks)
-        self.product_type = self.clean(product.product_type) or "product"
-        self.name = self.clean(request.product_name or "") or self.clean(product.product_name)
-        self.materials = self.clean_all(product.materials)
-        self.colours = self.clean_all(product.colors)
+        self.caveats: list[str] = []
+        stated: FeedbackFacts = facts_from_feedback(request.feedback)
+        self.name = self.product_name(stated, request, product)
+        self.product_type = self.type_of(product, stated)
+        self.materials = self.clean_all(
+            [stated.material] if stated.material else product.materials or self.named_materials()
+        )
+        # One product, one colour: recognition's first (dominant) colour, or the stated one.
+        # Listing every palette colour reads as colour variants that do not exist.
+        self.colours = self.clean_all([stated.colour] if stated.colour else product.colors[:1])
         emphasis = self.clean_all(request.emphasis)
         self.features = _unique(
             emphasis
             + self.clean_all(request.features)
-            + self.clean_all(product.functional_cues)
-            + self.clean_all(product.interactive_features)
+            + self.clean_all(self.recognised(product.functional_cues))
+            + self.clean_all(self.recognised(product.interactive_features))
         )
-        self.scenarios = self.clean_all(product.use_scenarios)
-        self.audience = self.clean_all(product.target_audience)
+        self.scenarios = self.clean_all(self.recognised(product.use_scenarios))
+        self.audience = self.clean_all(self.recognised(product.target_audience))
+        specifications = dict(request.specifications)
+        if stated.size and not any(k.casefold() == "size" for k in specifications):
+            specifications["Size"] = stated.size
         self.specs = [
             (k2, v2)
-            for k, v in request.specifications.items()
+            for k, v in specifications.items()
             if (k2 := self.clean(k)) and (v2 := self.clean(v))
         ]
+
+    def product_name(
+        self, stated: FeedbackFacts, request: ListingRequest, product: ProductAnalysis
+    ) -> str | None:
+        """The stated, the seller's or the recognised name; never a camera file name."""
+        for candidate in (stated.name, request.product_name, product.product_name):
+            if not candidate:
+                continue
+            cleaned = self.clean(candidate)
+            if cleaned and not is_camera_name(cleaned):
+                return cleaned
+            if cleaned and "unidentified" not in cleaned.casefold():
+                self.caveats.append(
+                    f"the product name {cleaned!r} looks like a camera file name, so it was "
+                    "not used; give the product name"
+                )
+        return None
+
+    def type_of(self, product: ProductAnalysis, stated: FeedbackFacts) -> str:
+        kind = self.clean(product.product_type)
+        if kind and kind.casefold() != "product" and not is_camera_name(kind) and not stated.name:
+            return kind
+        if self.name:  # the last words of a name are usually the kind of thing
+            words = [w for w in self.name.split() if w.casefold() not in MATERIAL_TERMS]
+            if words:
+                return " ".join(words[-2:]).casefold()
+        if self.request.category:
+            leaf = re.split(r"\s*[>/|]\s*", self.request.category)[-1]
+            if leaf.strip():
+                return leaf.strip().casefold()
+        self.caveats.append("recognition could not tell what the product is; name it")
+        return "product"
+
+    def named_materials(self) -> list[str]:
+        """Materials the product name states ('Ceramic Coffee Mug' -> ceramic)."""
+        text = (self.name or "").casefold()
+        found = [m for m in MATERIAL_TERMS if re.search(rf"\b{re.escape(m)}\b", text)]
+        # 'stainless steel' wins over 'stainless' and 'steel'.
+        return [m for m in found if not any(m != o and m in o for o in found)]
 
     # -- cleaning ---------------------------------------------------------------------
 
@@ -141,7 +235,7 @@ class _Composer:
         offending words out ("best fit ever" -> "fit ever") leaves copy nobody would write.
         """
         text = strip_html(text)
-        if not text or has_contact_details(text, self.request.market):
+        if not text or has_contact_details(text, self.request.market) or _INTERNAL_RE.search(text):
             return None
         if any(mentions(text, name) for name in self.others):
             return None
@@ -153,14 +247,52 @@ class _Composer:
             return None
         return text
 
+    def names_other_colour(self, text: str) -> bool:
+        """Whether text names a recognised colour this listing does not claim."""
+        chosen = {c.casefold() for c in self.colours}
+        return any(mentions(text, c) for c in self.product.colors if c.casefold() not in chosen)
+
+    @property
+    def own_keywords(self) -> list[str]:
+        """Recognition's keywords without the palette colours this listing does not claim."""
+        others = {c.casefold() for c in self.product.colors} - {c.casefold() for c in self.colours}
+        return [k for k in self.product.keywords if k.casefold() not in others]
+
+    def recognised(self, texts: Iterable[str]) -> list[str]:
+        """Recognition's free text (English) where the listing language can use it.
+
+        The offline writer cannot translate a phrase, and an English phrase in a German or
+        Japanese listing is not that language: such phrases are used only when the glossary
+        knows them or when they are already written in the listing's script.
+        """
+        if self.lang == "en":
+            return list(texts)
+        usable = []
+        for text in texts:
+            native = self.local(text)
+            if native != text or (self.lang in {"zh", "ja"} and has_cjk(text)):
+                usable.append(native)
+        return usable
+
     def clean_all(self, texts: Iterable[str]) -> list[str]:
         return _unique(c for t in texts if (c := self.clean(t)))
 
     def local(self, term: str) -> str:
-        """The glossary translation of a colour or material, else the term as given."""
+        """The glossary translation of a colour, material or product type, else the term."""
         if self.lang == "en":
             return term
-        return GLOSSARY.get(term.casefold(), {}).get(self.lang, term)
+        key = term.casefold()
+        native = GLOSSARY.get(key, {}).get(self.lang) or PRODUCT_TERMS.get(key, {}).get(self.lang)
+        if native:
+            return native
+        words = key.split()
+        if len(words) > 1:  # 'insulated water bottle' -> 'water bottle' -> 'bottle'
+            return self.local(" ".join(words[1:]))
+        return term
+
+    @property
+    def local_type(self) -> str:
+        return self.local(self.product_type)
 
     def join(self, items: Sequence[str], budget: int, *, specs: bool = False) -> str:
         """Items joined naturally (specs with semicolons), as many as fit in `budget`."""
@@ -211,9 +343,17 @@ class _Composer:
         )
 
     def title(self) -> str:
-        head = self.name or self.product_type
-        if self.product_type.casefold() not in head.casefold():
-            head = f"{head} {self.product_type}"
+        if self.lang == "en":
+            head = self.name or self.product_type
+            if self.product_type.casefold() not in head.casefold():
+                head = f"{head} {self.product_type}"
+        else:
+            # The English name would leave English words in a Japanese title: build it from
+            # the native words for the material and the product type instead.
+            parts = [self.local(m) for m in self.materials[:1]] + [self.local_type]
+            head = ("" if self.lang in {"zh", "ja"} else " ").join(parts)
+            if self.lang == "de":
+                head = " ".join(p[:1].upper() + p[1:] for p in head.split(" "))
         if self.brand and not head.casefold().startswith(self.brand.casefold()):
             head = f"{self.brand} {head}"
         head = self.title_safe(head)
@@ -226,7 +366,8 @@ class _Composer:
                 a.casefold() in title.casefold() for a in (original, attribute)
             ):
                 continue
-            candidate = f"{title}, {attribute}" if self.lang != "zh" else f"{title} {attribute}"
+            joiner = " " if self.lang in {"zh", "ja"} else ", "
+            candidate = f"{title}{joiner}{attribute}"
             if len(candidate) <= self.rules.title_max_chars and not repeated_title_words(
                 candidate, self.lang, self.rules.title_max_word_repeats
             ):
@@ -244,19 +385,20 @@ class _Composer:
     def bullets(self) -> list[str]:
         t = self.t
         budget = self.list_budget
+        kind = self.local_type
         design = (
             t.design.format(items=self.join(self.features, budget))
             if self.features
-            else t.design_fallback
+            else t.design_fallback.format(product_type=kind)
         )
-        scenarios = t.scenarios.format(scenarios=self.join(self.scenario_list, budget))
-        audience = t.audience.format(
-            audience=self.join(self.audience_list, 80), product_type=self.product_type
+        scenarios = t.scenarios.format(
+            scenarios=self.join(self.scenario_list, budget), product_type=kind
         )
+        audience = t.audience.format(audience=self.join(self.audience_list, 80), product_type=kind)
         specs = (
             t.specs.format(specs=self.join(self.spec_lines, budget, specs=True))
             if self.specs
-            else t.specs_fallback
+            else t.specs_fallback.format(product_type=kind)
         )
         bullets = (design, self.materials_bullet(), scenarios, audience, specs)
         return [b[:BULLET_BUDGET] for b in bullets]
@@ -271,20 +413,24 @@ class _Composer:
                 colour_part=colour_part,
             )
         if colours:
-            return t.colours_only.format(colours=colours)
-        return t.materials_fallback
+            return t.colours_only.format(colours=colours, product_type=self.local_type)
+        return t.materials_fallback.format(product_type=self.local_type)
 
     def description(self) -> str:
         t = self.t
         paragraphs = []
         if self.lang == "en":  # recognition writes English; keep its sentences that are clean
             sentences = re.split(r"(?<=[.!?])\s+", self.product.description)
-            summary = " ".join(c.rstrip(".") + "." for s in sentences if (c := self.clean(s)))
+            summary = " ".join(
+                c.rstrip(".") + "."
+                for s in sentences
+                if (c := self.clean(s)) and not self.names_other_colour(c)
+            )
             if summary:
                 paragraphs.append(summary)
         if self.features:
             first = self.join(self.features, self.list_budget)
-            paragraphs.append(t.intro.format(product_type=self.product_type, first_feature=first))
+            paragraphs.append(t.intro.format(product_type=self.local_type, first_feature=first))
         paragraphs.append(_strip_headline(self.materials_bullet()))
         paragraphs.append(
             t.closing.format(
@@ -294,12 +440,11 @@ class _Composer:
         )
         if self.specs:
             paragraphs.append(t.specs.format(specs=self.join(self.spec_lines, 400, specs=True)))
-        limit = (self.rules.description_max_chars or 5000) - 80
-        body = "\n\n".join(paragraphs)[:limit]
-        return f"{body}\n\n{OFFLINE_NOTICE[self.lang]}"
+        limit = self.rules.description_max_chars or 5000
+        return "\n\n".join(dict.fromkeys(paragraphs))[:limit]
 
     def keywords(self) -> list[str]:
-        candidates = [self.product_type, *self.clean_all(self.product.keywords)]
+        candidates = [self.local_type, *self.clean_all(self.recognised(self.own_keywords))]
         candidates += [self.local(m) for m in self.materials] + self.scenarios
         limit_chars = self.rules.tag_max_chars or 60
         limit_count = self.rules.tag_max_count or MAX_KEYWORDS
@@ -314,10 +459,13 @@ class _Composer:
         limit = self.rules.search_terms_byte_limit
         if limit is None:
             return ""
-        sources = [*self.product.keywords, *self.scenarios, *self.audience, *self.features]
+        sources = [*self.recognised(self.own_keywords), *self.scenarios, *self.audience]
+        sources += self.features
         sources += [self.local(c) for c in self.colours + self.materials]
         # The category path ("Home & Kitchen > Mugs") names departments shoppers browse.
-        sources += re.split(r"\s*[>/|]\s*", self.request.category or self.product.category)
+        category = self.request.category or self.product.category
+        if category.casefold() != "uncategorized":
+            sources += self.recognised(re.split(r"\s*[>/|]\s*", category))
         tokens: list[str] = []
         for source in sources:
             cleaned = self.clean(source)

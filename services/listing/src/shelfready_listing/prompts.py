@@ -50,8 +50,8 @@ You are an experienced e-commerce copywriter who writes marketplace listings tha
 marketplace's listing rules on the first try and help shoppers decide quickly.
 
 You receive a product record produced by an image-recognition step (what was seen in the
-seller's photo) and the seller's own inputs. Write one listing and record it by calling the
-record_listing_draft tool. The tool's fields:
+seller's photo) and the seller's own inputs. Write one listing and answer with it as a
+ListingDraft (the answer format you are given, or the record_listing_draft tool). Its fields:
 - title: one line.
 - bullet_points: exactly 5 bullet points.
 - description: a few short paragraphs separated by blank lines.
@@ -176,7 +176,7 @@ def user_prompt(product: ProductAnalysis, request: ListingRequest, rules: Market
     if not request.brand:
         parts.append("The seller gave no brand: start the title with the product name.")
     parts.append(
-        f"Write the {rules.label} listing in {language_name(request.language)} and record it "
-        "with record_listing_draft."
+        f"Write the {rules.label} listing in {language_name(request.language)} and answer "
+        "with it as a ListingDraft."
     )
     return "\n".join(parts)

@@ -3,7 +3,13 @@
 The score starts at 100 and each finding deducts points. `reasons` lists ONLY deductions, each
 as "-N: what is wrong", so the reasons always add up to 100 - score and a flawless listing has
 an empty list. A listing is approved when it scores at least 80 AND breaks no marketplace rule
-(a rule violation can never be waved through by a high score elsewhere).
+AND has no unresolved judgement finding AND was written by a model (an offline draft is a
+template fill: never approved). A high score elsewhere can never wave any of these through.
+
+Beyond form, the score asks whether the copy is about THIS product: bullets that name no
+attribute, material, spec, use or audience of it, bullets reused from other products'
+listings, colours the recognition did not see, promised variants and internal notes all cost
+points.
 
 Lengths for CJK listings: hard limits count characters as the marketplaces do, but the
 readability ranges (recommended title and description lengths, sentence length) are halved,
@@ -19,10 +25,22 @@ from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 from itertools import combinations
 
-from shelfready_core.schemas import ListingDraft, ProductAnalysis, QualityReport
+from shelfready_core.schemas import ListingDraft, ListingRequest, ProductAnalysis, QualityReport
 from shelfready_listing.marketplace import Violation, find_violations
+from shelfready_listing.review import (
+    ReviewContext,
+    judgement_findings,
+    sentences,
+    structural_findings,
+)
 from shelfready_listing.rules import MarketplaceRules
 from shelfready_listing.text_checks import has_cjk, is_cjk_language, primary_language
+from shelfready_listing.vocabulary import (
+    COLOUR_TERMS,
+    INTERNAL_NOTE_PATTERNS,
+    MATERIAL_TERMS,
+    PRODUCT_TERMS,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -37,6 +55,12 @@ CJK_LENGTH_FACTOR = 0.5
 _SCORED_ELSEWHERE = {"title_length", "bullet_count", "bullet_length", "description_length"}
 RULE_PENALTY = 10
 RULE_PENALTY_CAP = 60
+GENERIC_BULLET_PENALTY = 6  # a bullet that says nothing about this product
+REUSED_BULLET_PENALTY = 6  # a bullet word for word in another product's listing
+JUDGEMENT_PENALTY = 8
+JUDGEMENT_PENALTY_CAP = 32
+INTERNAL_NOTE_PENALTY = 25
+_JUDGED_HERE = {"unknown_brand", "unsupported", "variant", "colour"}
 
 
 @dataclass
@@ -58,13 +82,24 @@ def score_listing(
     product: ProductAnalysis,
     brand: str | None,
     language: str,
+    request: ListingRequest | None = None,
+    writer: str = "claude",
+    other_bullets: frozenset[str] = frozenset(),
 ) -> QualityReport:
-    """Score a draft against its marketplace's rules and the recognised product."""
+    """Score a draft against its marketplace's rules and the recognised product.
+
+    `other_bullets` holds normalised bullets of other products' listings (see `bullet_key`);
+    `writer` "offline" means a template fill, which is never approved.
+    """
     cjk = is_cjk_language(language)
     tally = _Tally()
+    request = request or ListingRequest(brand=brand, language=language)
+    ctx = ReviewContext(rules=rules, request=request, product=product)
     violations = find_violations(
         draft, rules, brand=brand, language=language, brand_marks=product.brand_marks
     )
+    judgements = judgement_findings(draft, ctx)
+    unusable = structural_findings(draft, ctx)
     _score_title(tally, draft.title, rules, cjk)
     _score_bullets(tally, draft.bullet_points, rules, cjk)
     _score_description(tally, draft.description, rules, cjk)
@@ -73,8 +108,20 @@ def score_listing(
     _score_rules(tally, violations)
     _score_duplicates(tally, draft.bullet_points)
     _score_readability(tally, draft, cjk)
+    _score_specificity(tally, draft, product, request)
+    _score_reuse(tally, draft, other_bullets)
+    _score_internal_notes(tally, draft)
+    # Claims, contacts and listed brands are rule violations, already counted above.
+    _score_judgement(tally, [f.message for f in judgements if f.code in _JUDGED_HERE])
+    _score_judgement(tally, [f.message for f in unusable])
     score = max(0, min(100, tally.score))
-    approved = score >= APPROVAL_SCORE and not violations
+    approved = (
+        score >= APPROVAL_SCORE
+        and not violations
+        and not judgements
+        and not unusable
+        and writer != "offline"
+    )
     logger.debug("listing scored %s (%s deductions)", score, len(tally.reasons))
     return QualityReport(score=score, reasons=tally.reasons, approved=approved)
 
@@ -237,3 +284,101 @@ def _score_readability(tally: _Tally, draft: ListingDraft, cjk: bool) -> None:
                     3 if long_ones <= 3 else 0,
                     f"{name} has a {size}-{unit[:-1]} sentence (over {limit} {unit})",
                 )
+
+
+def bullet_key(bullet: str) -> str:
+    """A bullet normalised for comparison across listings: case, spacing, punctuation."""
+    return re.sub(r"[\W_]+", " ", bullet.casefold()).strip()
+
+
+def product_facts(product: ProductAnalysis, request: ListingRequest) -> list[str]:
+    """The words that tie copy to this product, in English and the listing's language."""
+    lang = primary_language(request.language)
+    facts = [
+        product.product_type,
+        *product.product_type.split(),
+        *product.materials,
+        *product.colors,
+        *product.functional_cues,
+        *product.interactive_features,
+        *product.use_scenarios,
+        *product.target_audience,
+        *product.keywords,
+        *request.features,
+        *request.emphasis,
+        *request.specifications.keys(),
+        *request.specifications.values(),
+    ]
+    if request.product_name:
+        facts += request.product_name.split()
+    facts += product.product_name.split()
+    if lang != "en":
+        glossary = {**COLOUR_TERMS, **MATERIAL_TERMS, **PRODUCT_TERMS}
+        for term in list(facts):
+            native = glossary.get(term.casefold(), {}).get(lang)
+            if native:
+                facts.append(native)
+    stop = {"product", "unidentified", "the", "and", "for", "with", "a", "an", "of"}
+    return [
+        f
+        for f in dict.fromkeys(f.strip() for f in facts)
+        if len(f) >= 2 and f.casefold() not in stop
+    ]
+
+
+def _names_a_fact(text: str, facts: Sequence[str]) -> bool:
+    folded = text.casefold()
+    if re.search(r"\d", text):  # a number is a spec: size, capacity, count
+        return True
+    return any(contains_term(folded, fact) for fact in facts)
+
+
+def _score_specificity(
+    tally: _Tally, draft: ListingDraft, product: ProductAnalysis, request: ListingRequest
+) -> None:
+    if primary_language(request.language) != "en":
+        # Recognition describes the product in English; without a translation of its facts
+        # a German or Chinese bullet cannot be matched against them fairly.
+        return
+    facts = product_facts(product, request)
+    generic = [n for n, b in enumerate(draft.bullet_points, start=1) if not _names_a_fact(b, facts)]
+    for number in generic:
+        tally.deduct(
+            GENERIC_BULLET_PENALTY,
+            f"bullet {number} names no attribute, material, spec, use or audience of this product",
+        )
+
+
+def _score_reuse(tally: _Tally, draft: ListingDraft, other_bullets: frozenset[str]) -> None:
+    for number, bullet in enumerate(draft.bullet_points, start=1):
+        if bullet_key(bullet) in other_bullets:
+            tally.deduct(
+                REUSED_BULLET_PENALTY,
+                f"bullet {number} is word for word in another product's listing",
+            )
+
+
+_INTERNAL = re.compile("|".join(f"(?:{p})" for p in INTERNAL_NOTE_PATTERNS), re.IGNORECASE)
+
+
+def _score_internal_notes(tally: _Tally, draft: ListingDraft) -> None:
+    texts = [("title", draft.title), ("description", draft.description)]
+    texts += [(f"bullet {n}", b) for n, b in enumerate(draft.bullet_points, start=1)]
+    texts += [("keywords", " ".join(draft.keywords)), ("search terms", draft.search_terms)]
+    where = [name for name, text in texts if any(_INTERNAL.search(s) for s in sentences(text))]
+    if where:
+        tally.deduct(
+            INTERNAL_NOTE_PENALTY, f"internal notes in customer-facing text: {', '.join(where)}"
+        )
+
+
+def _score_judgement(tally: _Tally, messages: Sequence[str]) -> None:
+    """Unsupported colours, variants, other brands, contacts (claims count as rule breaks)."""
+    taken = 0
+    for message in dict.fromkeys(messages):
+        points = min(JUDGEMENT_PENALTY, JUDGEMENT_PENALTY_CAP - taken)
+        taken += max(points, 0)
+        if points > 0:
+            tally.deduct(points, message)
+        else:
+            tally.reasons.append(f"-0: {message} (deductions capped)")

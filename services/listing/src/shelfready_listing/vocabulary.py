@@ -237,3 +237,155 @@ ACRONYMS = frozenset((
     "ANSI", "NFPA", "NIOSH", "CMYK", "WIFI", "LIDAR", "XXXL", "XXXXL", "UHMW", "EPDM", "NEMA",
 ))
 # fmt: on
+
+# Colour names in English with the listing languages' words for them. The review uses them
+# to find colours the recognition did not see; the offline writer to write them natively.
+COLOUR_TERMS: dict[str, dict[str, str]] = {
+    "black": {"zh": "黑色", "ja": "ブラック", "de": "Schwarz"},
+    "charcoal": {"zh": "炭灰色", "ja": "チャコール", "de": "Anthrazit"},
+    "white": {"zh": "白色", "ja": "ホワイト", "de": "Weiß"},
+    "red": {"zh": "红色", "ja": "レッド", "de": "Rot"},
+    "dark red": {"zh": "深红色", "ja": "ダークレッド", "de": "Dunkelrot"},
+    "blue": {"zh": "蓝色", "ja": "ブルー", "de": "Blau"},
+    "light blue": {"zh": "浅蓝色", "ja": "ライトブルー", "de": "Hellblau"},
+    "navy": {"zh": "藏青色", "ja": "ネイビー", "de": "Marineblau"},
+    "teal": {"zh": "青色", "ja": "ティール", "de": "Petrol"},
+    "green": {"zh": "绿色", "ja": "グリーン", "de": "Grün"},
+    "dark green": {"zh": "深绿色", "ja": "ダークグリーン", "de": "Dunkelgrün"},
+    "olive": {"zh": "橄榄色", "ja": "オリーブ", "de": "Olivgrün"},
+    "yellow": {"zh": "黄色", "ja": "イエロー", "de": "Gelb"},
+    "grey": {"zh": "灰色", "ja": "グレー", "de": "Grau"},
+    "gray": {"zh": "灰色", "ja": "グレー", "de": "Grau"},
+    "silver": {"zh": "银色", "ja": "シルバー", "de": "Silber"},
+    "gold": {"zh": "金色", "ja": "ゴールド", "de": "Gold"},
+    "pink": {"zh": "粉色", "ja": "ピンク", "de": "Rosa"},
+    "purple": {"zh": "紫色", "ja": "パープル", "de": "Lila"},
+    "lavender": {"zh": "薰衣草紫", "ja": "ラベンダー", "de": "Lavendel"},
+    "magenta": {"zh": "洋红色", "ja": "マゼンタ", "de": "Magenta"},
+    "orange": {"zh": "橙色", "ja": "オレンジ", "de": "Orange"},
+    "brown": {"zh": "棕色", "ja": "ブラウン", "de": "Braun"},
+    "beige": {"zh": "米色", "ja": "ベージュ", "de": "Beige"},
+}
+
+# Materials a product name often states ("Ceramic Coffee Mug"), with their native words.
+MATERIAL_TERMS: dict[str, dict[str, str]] = {
+    "stainless steel": {"zh": "不锈钢", "ja": "ステンレス", "de": "Edelstahl"},
+    "stainless": {"zh": "不锈钢", "ja": "ステンレス", "de": "Edelstahl"},
+    "steel": {"zh": "钢", "ja": "スチール", "de": "Stahl"},
+    "brass": {"zh": "黄铜", "ja": "真鍮", "de": "Messing"},
+    "copper": {"zh": "铜", "ja": "銅", "de": "Kupfer"},
+    "plastic": {"zh": "塑料", "ja": "プラスチック", "de": "Kunststoff"},
+    "wood": {"zh": "木材", "ja": "木製", "de": "Holz"},
+    "wooden": {"zh": "木质", "ja": "木製", "de": "Holz"},
+    "bamboo": {"zh": "竹", "ja": "竹", "de": "Bambus"},
+    "glass": {"zh": "玻璃", "ja": "ガラス", "de": "Glas"},
+    "ceramic": {"zh": "陶瓷", "ja": "陶器", "de": "Keramik"},
+    "porcelain": {"zh": "瓷", "ja": "磁器", "de": "Porzellan"},
+    "cotton": {"zh": "棉", "ja": "綿", "de": "Baumwolle"},
+    "linen": {"zh": "亚麻", "ja": "リネン", "de": "Leinen"},
+    "leather": {"zh": "皮革", "ja": "レザー", "de": "Leder"},
+    "silicone": {"zh": "硅胶", "ja": "シリコン", "de": "Silikon"},
+    "aluminium": {"zh": "铝", "ja": "アルミ", "de": "Aluminium"},
+    "aluminum": {"zh": "铝", "ja": "アルミ", "de": "Aluminium"},
+    "metal": {"zh": "金属", "ja": "金属", "de": "Metall"},
+    "polyester": {"zh": "涤纶", "ja": "ポリエステル", "de": "Polyester"},
+    "nylon": {"zh": "尼龙", "ja": "ナイロン", "de": "Nylon"},
+    "wool": {"zh": "羊毛", "ja": "ウール", "de": "Wolle"},
+    "rubber": {"zh": "橡胶", "ja": "ゴム", "de": "Gummi"},
+    "paper": {"zh": "纸", "ja": "紙", "de": "Papier"},
+    "marble": {"zh": "大理石", "ja": "大理石", "de": "Marmor"},
+}
+
+# Common product nouns, so an offline title in ja/zh/de names the thing in that language.
+PRODUCT_TERMS: dict[str, dict[str, str]] = {
+    "water bottle": {"zh": "水瓶", "ja": "水筒", "de": "Trinkflasche"},
+    "bottle": {"zh": "水瓶", "ja": "ボトル", "de": "Flasche"},
+    "coffee mug": {"zh": "咖啡杯", "ja": "コーヒーマグ", "de": "Kaffeebecher"},
+    "mug": {"zh": "马克杯", "ja": "マグカップ", "de": "Becher"},
+    "cup": {"zh": "杯子", "ja": "カップ", "de": "Tasse"},
+    "desk lamp": {"zh": "台灯", "ja": "デスクライト", "de": "Schreibtischlampe"},
+    "lamp": {"zh": "灯", "ja": "ランプ", "de": "Lampe"},
+    "scented candle": {"zh": "香薰蜡烛", "ja": "アロマキャンドル", "de": "Duftkerze"},
+    "candle": {"zh": "蜡烛", "ja": "キャンドル", "de": "Kerze"},
+    "running sneaker": {"zh": "跑步鞋", "ja": "ランニングシューズ", "de": "Laufschuh"},
+    "sneaker": {"zh": "运动鞋", "ja": "スニーカー", "de": "Sneaker"},
+    "shoe": {"zh": "鞋", "ja": "シューズ", "de": "Schuh"},
+    "wireless headphones": {
+        "zh": "无线耳机",
+        "ja": "ワイヤレスヘッドホン",
+        "de": "Kabellose Kopfhörer",
+    },
+    "headphones": {"zh": "耳机", "ja": "ヘッドホン", "de": "Kopfhörer"},
+    "t-shirt": {"zh": "T恤", "ja": "Tシャツ", "de": "T-Shirt"},
+    "backpack": {"zh": "双肩包", "ja": "リュック", "de": "Rucksack"},
+    "teapot": {"zh": "茶壶", "ja": "ティーポット", "de": "Teekanne"},
+    "vase": {"zh": "花瓶", "ja": "花瓶", "de": "Vase"},
+    "bowl": {"zh": "碗", "ja": "ボウル", "de": "Schüssel"},
+    "plate": {"zh": "盘子", "ja": "プレート", "de": "Teller"},
+    "product": {"zh": "商品", "ja": "商品", "de": "Produkt"},
+}
+
+# Text that belongs to ShelfReady's own workings, never in a shopper's view.
+INTERNAL_NOTE_PATTERNS = (
+    r"\[offline[^\]]*\]",
+    r"\boffline analysis\b",
+    r"\bno ai model\b",
+    r"\bdrafted offline\b",
+    r"\bwithout ai\b",
+    r"\bai[- ]generated\b",
+    r"\bestimated from the file name\b",
+    r"\breview before publishing\b",
+    r"\b\d{3,5}x\d{3,5} photo\b",
+    r"\bproduct record\b",
+    r"\bseller inputs?\b",
+    r"\brecognition (?:step|record)\b",
+    r"离线生成",
+    r"オフラインで作成",
+    r"Offline ohne KI",
+)
+
+# A model refusing or leaving a blank: the draft is not usable as written (structural).
+REFUSAL_PATTERNS = (
+    r"\bI['’]?m sorry\b",
+    r"\bI am sorry\b",
+    r"\bI (?:can(?:['’]|no)t|cannot|am unable to|won['’]t be able to)\b",
+    r"\bas an AI\b",
+    r"\bas a language model\b",
+)
+PLACEHOLDER_PATTERNS = (
+    r"\[(?:brand|product(?: name)?|name|colou?r|size|material|insert[^\]]*|feature[^\]]*)\]",
+    r"\{\{?\s*\w+\s*\}?\}",
+    r"(?<![\w/])TBD(?![\w/])",
+    r"(?<![\w/])TODO(?![\w/])",
+    r"(?<![\w/])N/A(?![\w/])",
+    r"\blorem ipsum\b",
+    r"\bXXX+\b",
+)
+
+# Claims a draft may only make when the product record or the seller states them.
+SUPPORT_NEEDED_CLAIMS = (
+    "bpa-free",
+    "bpa free",
+    "dishwasher safe",
+    "dishwasher-safe",
+    "waterproof",
+    "certified",
+    "organic",
+    "patented",
+    "lifetime warranty",
+    "warranty",
+    "award-winning",
+    "clinically proven",
+    "lab tested",
+    "eco-friendly",
+)
+
+# Phrases that promise more than one colour, size or style: a variant the photo does not show.
+VARIANT_PATTERNS = (
+    r"\bavailable in (?:\w+ ){0,3}(?:colou?rs|sizes|styles|finishes|versions|options)\b",
+    r"\bavailable in [\w -]+(?:,| and | or )[\w -]+",
+    r"\bcomes? in (?:\d+|several|multiple|many|various|a range of|different) ",
+    r"\bchoose (?:from|between|your)\b",
+    r"\b(?:\d+|several|multiple|many|various) (?:colou?rs|colou?rways|sizes|styles)\b",
+    r"\bin (?:a )?(?:range|variety|choice) of (?:colou?rs|sizes|styles)\b",
+)

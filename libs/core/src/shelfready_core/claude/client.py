@@ -15,8 +15,10 @@ from pydantic import BaseModel
 from shelfready_core.ai import StageResult
 from shelfready_core.claude import pricing
 from shelfready_core.claude.breaker import BreakerOpen, CircuitBreaker, make_breaker
+from shelfready_core.claude.budget import CallBudget
 from shelfready_core.claude.errors import (
     ClaudeCredentialRejected,
+    ClaudeMalformedResponse,
     ClaudeOutputTruncated,
     ClaudeRefusal,
     ClaudeRequestError,
@@ -26,7 +28,14 @@ from shelfready_core.claude.errors import (
     StructuredOutputError,
 )
 from shelfready_core.claude.sdk import call_slots, sdk_client
-from shelfready_core.claude.tooling import check_answer, forced_tool_choice, repair_turn, tool_for
+from shelfready_core.claude.tooling import (
+    Exchange,
+    check_answer,
+    check_parsed,
+    forced_tool_choice,
+    output_config_for,
+    tool_for,
+)
 from shelfready_core.config import Settings
 from shelfready_core.schemas import CallUsage
 
@@ -74,67 +83,117 @@ class ClaudeClient:
         output: type[M],
         validate: Callable[[M], list[str]] | None = None,
         max_tokens: int = 2048,
+        budget: CallBudget | None = None,
+        structured_outputs: bool = False,
     ) -> StageResult[M]:
-        """Ask Claude to answer by calling a tool whose input schema is `output`.
+        """Ask Claude for one `output`, through structured outputs or a forced tool.
 
         An invalid answer (pydantic or `validate` errors) gets one repair turn quoting the
         errors. An answer cut off at `max_tokens` is asked again once with twice the budget.
         """
-        system_blocks = [{"type": "text", "text": system, "cache_control": {"type": "ephemeral"}}]
         conversation = list(messages)
         usage: list[CallUsage] = []
         repaired = False
-        budget = max_tokens
         while True:
-            response = self._create(system_blocks, conversation, output, budget, usage)
-            if response.stop_reason == "refusal":
-                raise ClaudeRefusal(self._refusal_message(response), usage=usage)
-            if response.stop_reason == "max_tokens":
-                if budget > max_tokens:
-                    raise ClaudeOutputTruncated(
-                        f"{self.stage}: Claude's answer was cut off at {budget} output tokens "
-                        f"(stop_reason=max_tokens), also after doubling max_tokens from "
-                        f"{max_tokens}",
-                        errors=[f"answer cut off at {budget} tokens"],
-                        usage=usage,
-                    )
-                logger.warning(
-                    "%s: answer cut off at %s tokens; asking again with %s",
-                    self.stage,
-                    budget,
-                    budget * 2,
-                )
-                budget *= 2
-                continue
-            if response.stop_reason == "model_context_window_exceeded":
-                raise ClaudeRequestError(
-                    f"{self.stage}: the request exceeds {self.model}'s context window",
-                    usage=usage,
-                )
-            value, errors = check_answer(response, output, validate)
-            if value is not None:
+            exchange = self.ask(
+                system=system,
+                messages=conversation,
+                output=output,
+                validate=validate,
+                max_tokens=max_tokens,
+                usage=usage,
+                budget=budget,
+                structured_outputs=structured_outputs,
+            )
+            if exchange.value is not None:
                 notes: dict[str, object] = {
                     "repaired": repaired,
                     "calls": len(usage),
-                    "max_tokens": budget,
+                    "max_tokens": exchange.max_tokens,
                 }
-                return StageResult(value=value, usage=usage, notes=notes)
+                return StageResult(value=exchange.value, usage=usage, notes=notes)
             if repaired:
-                listed = "; ".join(errors)
+                listed = "; ".join(exchange.errors)
                 raise StructuredOutputError(
                     f"{self.stage}: Claude's {output.__name__} is still invalid after a repair "
                     f"turn: {listed}",
-                    errors=errors,
+                    errors=exchange.errors,
                     usage=usage,
                 )
             logger.info(
                 "%s: invalid %s from Claude (%s); sending one repair turn",
                 self.stage,
                 output.__name__,
-                "; ".join(errors),
+                "; ".join(exchange.errors),
             )
-            conversation += repair_turn(response, output, errors)
+            conversation += exchange.repair_turn(exchange.errors)
             repaired = True
+
+    def ask(
+        self,
+        *,
+        system: str,
+        messages: list[dict],
+        output: type[M],
+        usage: list[CallUsage],
+        validate: Callable[[M], list[str]] | None = None,
+        max_tokens: int = 2048,
+        budget: CallBudget | None = None,
+        structured_outputs: bool = False,
+    ) -> Exchange[M]:
+        """One answer from Claude, checked: the value, or the errors and how to repair them.
+
+        Each call made is appended to `usage` (also the calls of a failed ask, which the
+        raised error carries). A cut-off answer is asked again once with twice `max_tokens`.
+        """
+        system_blocks = [{"type": "text", "text": system, "cache_control": {"type": "ephemeral"}}]
+        budget_tokens = max_tokens
+        while True:
+            response, parse_errors = self._create(
+                system_blocks,
+                messages,
+                output,
+                budget_tokens,
+                usage,
+                budget=budget,
+                structured_outputs=structured_outputs,
+            )
+            if response.stop_reason == "refusal":
+                raise ClaudeRefusal(self._refusal_message(response), usage=usage)
+            if response.stop_reason == "max_tokens":
+                if budget_tokens > max_tokens:
+                    raise ClaudeOutputTruncated(
+                        f"{self.stage}: Claude's answer was cut off at {budget_tokens} output "
+                        f"tokens (stop_reason=max_tokens), also after doubling max_tokens from "
+                        f"{max_tokens}",
+                        errors=[f"answer cut off at {budget_tokens} tokens"],
+                        usage=usage,
+                    )
+                logger.warning(
+                    "%s: answer cut off at %s tokens; asking again with %s",
+                    self.stage,
+                    budget_tokens,
+                    budget_tokens * 2,
+                )
+                budget_tokens *= 2
+                continue
+            if response.stop_reason == "model_context_window_exceeded":
+                raise ClaudeRequestError(
+                    f"{self.stage}: the request exceeds {self.model}'s context window",
+                    usage=usage,
+                )
+            if structured_outputs:
+                value, errors = check_parsed(response, output, validate, parse_errors)
+            else:
+                value, errors = check_answer(response, output, validate)
+            return Exchange(
+                value=value,
+                errors=errors,
+                response=response,
+                output=output,
+                structured_outputs=structured_outputs,
+                max_tokens=budget_tokens,
+            )
 
     def _create(
         self,
@@ -143,8 +202,16 @@ class ClaudeClient:
         output: type[BaseModel],
         max_tokens: int,
         usage: list[CallUsage],
-    ) -> Message:
-        """One API call (plus the SDK's own retries) through the breaker and the call slots."""
+        *,
+        budget: CallBudget | None = None,
+        structured_outputs: bool = False,
+    ) -> tuple[Message, list[str]]:
+        """One API call (plus the SDK's own retries) through the budget, breaker and slots.
+
+        Returns the message and, for structured outputs, the errors of parsing its JSON.
+        """
+        if budget is not None:
+            budget.check()
         try:
             self.breaker.admit()
         except BreakerOpen as exc:
@@ -164,15 +231,27 @@ class ClaudeClient:
             "max_tokens": max_tokens,
             "system": system_blocks,
             "messages": conversation,
-            "tools": [tool_for(output)],
-            "tool_choice": forced_tool_choice(output),
         }
         started = time.perf_counter()
+        parse_errors: list[str] = []
         try:
             with call_slots(self.settings):
-                response = client.messages.create(**request)
+                if structured_outputs:
+                    # Constrained decoding: the answer is JSON text matching the model's schema.
+                    # The output_config `messages.parse(output_format=...)` sends, built by the
+                    # SDK's own transform_schema; not parse itself, because it raises on a
+                    # cut-off or invalid answer before its usage (tokens, cost) can be read.
+                    raw = client.messages.with_raw_response.create(  # type: ignore[call-overload]
+                        output_config=output_config_for(output), **request
+                    )
+                else:
+                    raw = client.messages.with_raw_response.create(  # type: ignore[call-overload]
+                        tools=[tool_for(output)], tool_choice=forced_tool_choice(output), **request
+                    )
         except anthropic.APITimeoutError as exc:
             self.breaker.record_failure()
+            if budget is not None:
+                budget.spend()  # the API may have processed (and billed) it
             raise ClaudeTimeout(
                 f"{self.stage}: Claude ({self.model}) did not answer within {self.timeout:g} s "
                 f"on any of {self.max_retries + 1} attempts",
@@ -187,9 +266,31 @@ class ClaudeClient:
             ) from exc
         except anthropic.APIStatusError as exc:
             self._raise_status_error(exc, usage)
+        if budget is not None:
+            budget.spend()
+        try:
+            response = raw.parse()
+        except (ValueError, TypeError, anthropic.APIResponseValidationError) as exc:
+            self.breaker.record_failure()
+            usage.append(self._empty_usage(raw.request_id, started))
+            raise ClaudeMalformedResponse(
+                f"{self.stage}: the Claude API answered with a malformed body "
+                f"(request {raw.request_id}): {type(exc).__name__}",
+                usage=usage,
+            ) from exc
+        else:
+            usage.append(self._usage_of(response, started))
         self.breaker.record_success()
-        usage.append(self._usage_of(response, started))
-        return response
+        return response, parse_errors
+
+    def _empty_usage(self, request_id: str | None, started: float) -> CallUsage:
+        """A call whose tokens are unknown (malformed answer): counted, not priced."""
+        return CallUsage(
+            stage=self.stage,
+            model=self.model,
+            latency_ms=round((time.perf_counter() - started) * 1000),
+            request_id=request_id,
+        )
 
     def _raise_status_error(
         self, exc: anthropic.APIStatusError, usage: list[CallUsage]

@@ -12,6 +12,7 @@ from __future__ import annotations
 from shelfready_core.errors import (
     CredentialRejected,
     InvalidInput,
+    NotRetryable,
     ServiceUnavailable,
     ShelfReadyError,
     StageError,
@@ -45,6 +46,10 @@ class ClaudeOutputTruncated(StructuredOutputError):
     """The answer hit `max_tokens` twice (the client retries once with twice the budget)."""
 
 
+class CallBudgetExhausted(ClaudeError, NotRetryable):
+    """The stage has made as many Messages calls as its budget allows (across all attempts)."""
+
+
 class ClaudeRefusal(ClaudeError, InvalidInput):
     """Claude declined to answer (stop_reason "refusal"). Retrying the same input will not help."""
 
@@ -67,6 +72,10 @@ class ClaudeTransientError(ClaudeError, StageError):
     ) -> None:
         super().__init__(message, usage=usage)
         self.status_code = status_code
+
+
+class ClaudeMalformedResponse(ClaudeTransientError):
+    """The API answered 200 with a body that is not a Message (a proxy or network fault)."""
 
 
 class ClaudeTimeout(ClaudeTransientError):

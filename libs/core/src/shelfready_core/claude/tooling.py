@@ -1,15 +1,57 @@
-"""Structured output through one forced tool: the tool definition, checks and the repair turn."""
+"""Structured answers: through structured outputs (constrained JSON) or one forced tool.
+
+Structured outputs (`messages.parse` with the pydantic model) make schema validity a property
+of decoding; the forced tool is the fallback for models without them. Either way the answer
+is checked here and, when it is wrong, a repair turn quotes exactly what was wrong.
+"""
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from typing import Any, TypeVar
+from dataclasses import dataclass
+from typing import Any, Generic, TypeVar
 
+from anthropic import transform_schema
 from anthropic.types import Message, ToolUseBlock
 from pydantic import BaseModel, ValidationError
 
 M = TypeVar("M", bound=BaseModel)
+
+# Models that predate structured outputs (they get the forced tool). Structured outputs came
+# with the 4.5 generation (Sonnet 4.5, Opus 4.1/4.5, Haiku 4.5) and every model since.
+_NO_STRUCTURED_OUTPUTS = re.compile(
+    r"^claude-(?:instant|2|3|3-5|3-7)\b|^claude-(?:\d-)*(?:sonnet|opus|haiku)-(?:3|4)(?:-\d{8}|$)"
+    r"|^claude-(?:sonnet|opus|haiku)-4-0|^claude-opus-4-20|^claude-sonnet-4-20"
+)
+
+
+def supports_structured_outputs(model: str) -> bool:
+    """Whether `model` takes `output_config.format` (structured outputs)."""
+    return not _NO_STRUCTURED_OUTPUTS.search(model.strip().lower())
+
+
+def output_config_for(output: type[BaseModel]) -> dict[str, Any]:
+    """The structured-outputs config for `output`, as `messages.parse(output_format=...)` builds
+    it (the SDK's transform_schema makes the JSON schema strict)."""
+    return {"format": {"type": "json_schema", "schema": transform_schema(output)}}
+
+
+@dataclass
+class Exchange(Generic[M]):
+    """One checked answer: the value, or the errors and the turn that asks for a repair."""
+
+    value: M | None
+    errors: list[str]
+    response: Message
+    output: type[M]
+    structured_outputs: bool
+    max_tokens: int
+
+    def repair_turn(self, errors: list[str]) -> list[dict[str, Any]]:
+        if self.structured_outputs:
+            return json_repair_turn(self.response, self.output, errors)
+        return repair_turn(self.response, self.output, errors)
 
 
 def tool_name_for(output: type[BaseModel]) -> str:
@@ -69,6 +111,48 @@ def check_answer(
         return None, format_validation_errors(exc)
     problems = list(validate(value)) if validate is not None else []
     return (None, problems) if problems else (value, [])
+
+
+def answer_text(response: Message) -> str:
+    return "".join(block.text for block in response.content if block.type == "text")
+
+
+def check_parsed(
+    response: Message,
+    output: type[M],
+    validate: Callable[[M], list[str]] | None,
+    parse_errors: list[str],
+) -> tuple[M | None, list[str]]:
+    """Like `check_answer`, for a structured-outputs answer (JSON text parsed by the SDK)."""
+    if parse_errors:
+        return None, parse_errors
+    text = answer_text(response)
+    if not text.strip():
+        return None, [f"the answer holds no {output.__name__} JSON"]
+    try:
+        value = output.model_validate_json(text)
+    except ValidationError as exc:
+        return None, format_validation_errors(exc)
+    problems = list(validate(value)) if validate is not None else []
+    return (None, problems) if problems else (value, [])
+
+
+def json_repair_turn(
+    response: Message, output: type[BaseModel], errors: list[str]
+) -> list[dict[str, Any]]:
+    """The assistant's JSON answer plus a user turn quoting what was wrong with it."""
+    listed = "\n".join(f"- {error}" for error in errors)
+    instruction = (
+        f"Your {output.__name__} has these problems:\n{listed}\n"
+        f"Answer again with the complete, corrected {output.__name__}."
+    )
+    text = answer_text(response)
+    if not text:
+        return [{"role": "user", "content": instruction}]
+    return [
+        {"role": "assistant", "content": [{"type": "text", "text": text}]},
+        {"role": "user", "content": instruction},
+    ]
 
 
 def _as_param(block: Any) -> dict[str, Any] | None:
