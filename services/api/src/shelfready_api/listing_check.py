@@ -39,7 +39,12 @@ def check_draft(
         brand_marks=product.brand_marks,
     )
     report = score_listing(
-        draft, rules, product=product, brand=request.brand, language=request.language
+        draft,
+        rules,
+        product=product,
+        brand=request.brand,
+        language=request.language,
+        request=request,  # the seller's own facts support the claims they make
     )
     return CheckResult(
         score=report.score,
