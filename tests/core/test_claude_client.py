@@ -326,13 +326,20 @@ def test_structured_outputs_invalid_json_gets_a_repair_turn(server, make_client)
     assert "score" in repair.text()
 
 
-def test_a_malformed_body_is_a_transient_failure_with_its_call_counted(server, make_client):
+def test_a_malformed_body_is_asked_once_more(server, make_client):
     server.queue(Reply.malformed())
+    result = make_client().structured(system=SYSTEM, messages=MESSAGES, output=Verdict)
+    assert result.value.label == "OK" and len(server.requests) == 2
+    garbled, answered = result.usage
+    assert garbled.request_id and garbled.input_tokens == 0 and answered.output_tokens > 0
+
+
+def test_two_malformed_bodies_are_a_transient_failure_with_their_calls_counted(server, make_client):
+    server.queue(Reply.malformed(), Reply.malformed())
     with pytest.raises(ClaudeTransientError, match="malformed body") as info:
         make_client().structured(system=SYSTEM, messages=MESSAGES, output=Verdict)
     assert isinstance(info.value, StageError)
-    [call] = info.value.usage
-    assert call.request_id and call.input_tokens == 0
+    assert len(info.value.usage) == 2 and all(c.input_tokens == 0 for c in info.value.usage)
 
 
 def test_a_dropped_connection_is_retried_by_the_sdk(server, make_client):

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import io
 import itertools
 import json
@@ -124,7 +125,12 @@ class Reply:
 
 @dataclass
 class FaultPlan:
-    """Random faults for unscripted requests, each with its probability (seeded: repeatable)."""
+    """Random faults for unscripted requests, each with its probability.
+
+    Repeatable whatever the order requests arrive in: the dice for a request are seeded with
+    the plan's seed, a digest of what the request asks and how often that was asked before,
+    so a retry of the same request rolls again but a run rolls the same as the last one.
+    """
 
     rate_limited: float = 0.0
     overloaded: float = 0.0
@@ -133,12 +139,15 @@ class FaultPlan:
     dropped: float = 0.0
     seed: int = 0
     counts: dict[str, int] = field(default_factory=dict)
+    _asked: dict[str, int] = field(default_factory=dict)
 
-    def __post_init__(self) -> None:
-        self._random = random.Random(self.seed)
-
-    def pick(self) -> Reply:
-        roll = self._random.random()
+    def pick(self, body: dict[str, Any] | None = None) -> Reply:
+        digest = hashlib.sha256(
+            json.dumps((body or {}).get("messages"), sort_keys=True).encode()
+        ).hexdigest()
+        nth = self._asked.get(digest, 0)
+        self._asked[digest] = nth + 1
+        roll = random.Random(f"{self.seed}:{digest}:{nth}").random()
         for name, chance, make in (
             ("rate_limited", self.rate_limited, Reply.rate_limited),
             ("overloaded", self.overloaded, Reply.overloaded),
@@ -331,7 +340,7 @@ class FakeAnthropicServer:
             if self._script:
                 reply = self._script.popleft()
             elif self.faults is not None:
-                reply = self.faults.pick()
+                reply = self.faults.pick(body)
             else:
                 reply = Reply(delay_seconds=self.answer_delay_seconds)
         if path.rstrip("/") != "/v1/messages":

@@ -148,16 +148,26 @@ class ClaudeClient:
         """
         system_blocks = [{"type": "text", "text": system, "cache_control": {"type": "ephemeral"}}]
         budget_tokens = max_tokens
+        malformed_retried = False
         while True:
-            response, parse_errors = self._create(
-                system_blocks,
-                messages,
-                output,
-                budget_tokens,
-                usage,
-                budget=budget,
-                structured_outputs=structured_outputs,
-            )
+            try:
+                response, parse_errors = self._create(
+                    system_blocks,
+                    messages,
+                    output,
+                    budget_tokens,
+                    usage,
+                    budget=budget,
+                    structured_outputs=structured_outputs,
+                )
+            except ClaudeMalformedResponse as exc:
+                # A garbled body is a transport fault the SDK does not retry; one more call
+                # is cheaper than a queue retry (and still counts against the budget).
+                if malformed_retried:
+                    raise
+                logger.warning("%s: %s; asking once more", self.stage, exc)
+                malformed_retried = True
+                continue
             if response.stop_reason == "refusal":
                 raise ClaudeRefusal(self._refusal_message(response), usage=usage)
             if response.stop_reason == "max_tokens":
