@@ -1,7 +1,7 @@
 """listing review: fixes, needs_review, review reasons, calls
 
 Revision ID: 0002_issue8
-Revises: 0002_issue11
+Revises: 0002_issue14
 Create Date: 2026-12-02 06:30:00
 """
 
@@ -12,7 +12,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "0002_issue8"
-down_revision: str | None = "0002_issue11"
+down_revision: str | None = "0002_issue14"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
