@@ -170,7 +170,7 @@ def submit(
             if sku and len(batch) > 1:
                 raise _fail("--sku names one product; use --csv to give each photo its SKU")
     except ValidationError as exc:
-        raise _fail("; ".join(f"{e['loc'][0]}: {e['msg']}" for e in exc.errors())) from exc
+        raise _fail(_field_errors(exc)) from exc
     except ShelfReadyError as exc:
         raise _fail(str(exc)) from exc
     redis, storage = get_redis(settings), get_storage(settings)
@@ -193,6 +193,14 @@ def submit(
             out.print(workflow_id)
     if wait and any(_status_json(settings, i)["status"] != "COMPLETED" for i in ids):
         raise typer.Exit(1)
+
+
+def _field_errors(exc: object) -> str:
+    """A pydantic error as `--field: problem` sentences (the input is never echoed)."""
+    errors = exc.errors(include_input=False)  # type: ignore[attr-defined]
+    return "; ".join(
+        f"--{str(error['loc'][0]).replace('_', '-')}: {error['msg']}" for error in errors
+    )
 
 
 def _status_json(settings: Settings, workflow_id: str, events: bool = False) -> dict:
@@ -235,6 +243,7 @@ def status(
     """Show a workflow: the whole listing, score, findings, images; exits 1 when FAILED."""
     from shelfready_core.db import session_scope
     from shelfready_core.status_text import latest_findings, render_status
+    from shelfready_core.text_safety import strip_unsafe
 
     settings = _settings()
     try:
@@ -246,7 +255,12 @@ def status(
     else:
         with session_scope(settings) as session:
             findings = latest_findings(session, workflow_id)
-        render_status(data, findings, lambda line: out.print(line, markup=False, highlight=False))
+        # Stored text is cleaned on the way in; old rows and model output are cleaned here too.
+        render_status(
+            data,
+            findings,
+            lambda line: out.print(strip_unsafe(line), markup=False, highlight=False),
+        )
     if data["status"] == "FAILED":
         raise typer.Exit(1)
 
@@ -394,6 +408,44 @@ def demo(
     ok = run_demo(settings, photos or None, out_dir, console=out.get())
     if not ok:
         raise typer.Exit(1)
+
+
+api_key_app = typer.Typer(help="API keys of the HTTP API: each key sees only its own workflows.")
+app.add_typer(api_key_app, name="api-key")
+
+
+@api_key_app.command("add")
+def api_key_add(name: Annotated[str, typer.Argument(help="Who the key is for, e.g. acme")]) -> None:
+    """Create a key; it is printed once (only its SHA-256 digest is stored)."""
+    from shelfready_core.api_keys import create_key
+
+    try:
+        key = create_key(_settings(), name)
+    except ShelfReadyError as exc:
+        raise _fail(str(exc)) from exc
+    console.print(f"API key {name!r} created; it is shown only this once:")
+    out.print(key, markup=False, highlight=False)
+
+
+@api_key_app.command("list")
+def api_key_list() -> None:
+    """The database keys' names and creation times (never the keys)."""
+    from shelfready_core.api_keys import list_keys
+
+    for name, created in list_keys(_settings()):
+        out.print(f"{name}  created {created}", markup=False, highlight=False)
+
+
+@api_key_app.command("revoke")
+def api_key_revoke(name: Annotated[str, typer.Argument()]) -> None:
+    """Delete a key: it stops working at once; its workflows stay."""
+    from shelfready_core.api_keys import revoke_key
+
+    try:
+        revoke_key(_settings(), name)
+    except ShelfReadyError as exc:
+        raise _fail(str(exc)) from exc
+    out.print(f"API key {name!r} revoked")
 
 
 def main() -> None:  # pragma: no cover - console-script shim

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from shelfready_core import defaults
 
@@ -91,8 +91,36 @@ class Settings(BaseSettings):
     sqlite_path: Path = Field(Path("data/shelfready.db"), alias="SHELFREADY_SQLITE_PATH")
     # HTTP API: when set, every /api route requires `Authorization: Bearer <token>`.
     api_token: SecretStr | None = Field(None, alias="SHELFREADY_API_TOKEN")
+    # Named API keys, "name:key,name:key"; each key sees only the workflows it created.
+    api_keys: SecretStr | None = Field(None, alias="SHELFREADY_API_KEYS")
+    rate_limit_per_minute: int = Field(
+        defaults.RATE_LIMIT_PER_MINUTE, alias="SHELFREADY_RATE_LIMIT_PER_MINUTE", ge=0
+    )
+    max_recognition_queue: int = Field(
+        defaults.MAX_RECOGNITION_QUEUE, alias="SHELFREADY_MAX_RECOGNITION_QUEUE", ge=0
+    )
+    api_host: str = Field("0.0.0.0", alias="SHELFREADY_API_HOST")
+    api_docs: bool = Field(True, alias="SHELFREADY_API_DOCS")
+    # Photo downloads: hosts / networks a seller's private CDN lives on (skip the address and
+    # port checks), extra ports allowed for public hosts, and the deadline of one download.
+    fetch_allow: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, alias="SHELFREADY_FETCH_ALLOW"
+    )
+    fetch_ports: Annotated[list[int], NoDecode] = Field(
+        default_factory=list, alias="SHELFREADY_FETCH_PORTS"
+    )
+    fetch_timeout_seconds: float = Field(
+        defaults.FETCH_TIMEOUT_SECONDS, alias="SHELFREADY_FETCH_TIMEOUT", gt=0
+    )
     log_level: str = Field("INFO", alias="LOG_LEVEL")
     log_format: Literal["text", "json"] = Field("text", alias="LOG_FORMAT")
+
+    @field_validator("fetch_allow", "fetch_ports", mode="before")
+    @classmethod
+    def _comma_separated(cls, value: Any) -> Any:
+        if isinstance(value, str):
+            return [item.strip() for item in value.split(",") if item.strip()]
+        return value
 
     def concurrency(self, service: str) -> int:
         return int(getattr(self, f"{service}_concurrency"))

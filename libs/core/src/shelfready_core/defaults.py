@@ -60,7 +60,19 @@ BREAKER_OPEN_SECONDS = 60
 
 # Image input limits: phone photos are 12-48 MP; anything above is a decompression bomb.
 MAX_DOWNLOAD_BYTES = 25 * 1024 * 1024
-DOWNLOAD_TIMEOUT_SECONDS = 20
+# One deadline for a whole photo download, redirects included; a trickling server cannot hold
+# a recognition slot longer than this.
+FETCH_TIMEOUT_SECONDS = 15.0
+FETCH_MAX_REDIRECTS = 5
+# What one decoded photo may take in a work-horse (width x height x bands). Five recognition
+# work-horses share a 512 MB budget; JPEGs are draft-decoded far below this, other formats
+# (PNG, WebP) decode at full size. 64 MiB is a 21 MP RGB or 16 MP RGBA picture.
+MAX_DECODED_PHOTO_BYTES = 64 * 1024 * 1024
+
+# API protection: submissions per API key per minute, and how deep the recognition queue may
+# grow before new submissions are asked to come back later.
+RATE_LIMIT_PER_MINUTE = 60
+MAX_RECOGNITION_QUEUE = 500
 MAX_IMAGE_PIXELS = 50_000_000
 MIN_IMAGE_SIDE = 200
 

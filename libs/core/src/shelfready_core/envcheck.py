@@ -12,12 +12,15 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Annotated, Any, Literal
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 from pydantic import TypeAdapter, ValidationError
 
 from shelfready_core.config import Settings
 from shelfready_core.dburl import DatabaseUrlError, parse_database_url
+from shelfready_core.url_masking import mask_url
+
+__all__ = ["ENV_VARS", "EnvReport", "check_environment", "mask_url"]
 
 logger = logging.getLogger(__name__)
 
@@ -50,6 +53,17 @@ def _redis_url(value: str) -> str | None:
     if scheme in {"redis", "rediss", "unix"}:
         return None
     return f"has scheme {scheme!r}; expected redis://, rediss:// or unix://"
+
+
+def _api_keys(value: str) -> str | None:
+    # Never quotes the value: it holds the keys.
+    from shelfready_core.api_keys import ApiKeyError, parse_key_list
+
+    try:
+        parse_key_list(value)
+    except ApiKeyError as exc:
+        return str(exc)
+    return None
 
 
 @dataclass(frozen=True)
@@ -112,6 +126,7 @@ ENV_VARS: tuple[EnvVar, ...] = (
     EnvVar(
         "ANTHROPIC_BASE_URL",
         "alternative Claude API endpoint, e.g. a proxy or gateway",
+        url=True,
         check=_http_url,
     ),
     EnvVar("SHELFREADY_AI", "AI provider: auto = Claude when a key is set, claude or offline"),
@@ -140,14 +155,21 @@ ENV_VARS: tuple[EnvVar, ...] = (
     EnvVar(
         "CLOUDFLARE_R2_ENDPOINT",
         "Cloudflare R2 S3 API endpoint, https://<account>.r2.cloudflarestorage.com",
+        url=True,
         stand_in=_LOCAL_FOLDER,
         check=_http_url,
     ),
-    EnvVar(R2_OPTIONAL, "public base URL of the R2 bucket for image links", check=_http_url),
+    EnvVar(
+        R2_OPTIONAL,
+        "public base URL of the R2 bucket for image links",
+        url=True,
+        check=_http_url,
+    ),
     EnvVar("SHELFREADY_STORAGE_DIR", "local image folder used when R2 is not configured"),
     EnvVar(
         "SHELFREADY_IMAGE_API_URL",
         "OpenAI-compatible image API for the secondary images",
+        url=True,
         check=_http_url,
     ),
     EnvVar("SHELFREADY_IMAGE_API_KEY", "key for the image API", secret=True),
@@ -202,9 +224,31 @@ ENV_VARS: tuple[EnvVar, ...] = (
     ),
     EnvVar(
         "SHELFREADY_API_TOKEN",
-        "bearer token the HTTP API requires on /api routes (unset: no authentication)",
+        "bearer token the HTTP API requires on /api routes (one-seller deployments)",
         secret=True,
     ),
+    EnvVar(
+        "SHELFREADY_API_KEYS",
+        "named API keys name:key,name:key; each key sees only its own workflows",
+        secret=True,
+        check=_api_keys,
+    ),
+    EnvVar(
+        "SHELFREADY_RATE_LIMIT_PER_MINUTE",
+        "workflow submissions per API key per minute (0: no limit)",
+    ),
+    EnvVar(
+        "SHELFREADY_MAX_RECOGNITION_QUEUE",
+        "recognition jobs waiting before the API answers 429 (0: no cap)",
+    ),
+    EnvVar("SHELFREADY_API_HOST", "interface the HTTP API listens on"),
+    EnvVar("SHELFREADY_API_DOCS", "serve the OpenAPI docs at /docs (true or false)"),
+    EnvVar(
+        "SHELFREADY_FETCH_ALLOW",
+        "host names or networks (comma-separated) photo URLs may reach though private",
+    ),
+    EnvVar("SHELFREADY_FETCH_PORTS", "extra ports photo URLs may use (comma-separated)"),
+    EnvVar("SHELFREADY_FETCH_TIMEOUT", "seconds one photo download may take, redirects included"),
     EnvVar(
         "LOG_LEVEL", "logging threshold: DEBUG, INFO, WARNING, ERROR or CRITICAL", check=_log_level
     ),
@@ -233,20 +277,6 @@ def _settings_fields() -> dict[str, tuple[object, TypeAdapter[object]]]:
 def settings_env_names() -> frozenset[str]:
     """The variable names `Settings` reads (for keeping ENV_VARS complete)."""
     return frozenset(_settings_fields())
-
-
-def mask_url(value: str) -> str:
-    """The URL with any password (in user info or `?password=`) replaced by ***."""
-    parts = urlsplit(value)
-    netloc = parts.netloc
-    userinfo, at, hostport = netloc.rpartition("@")
-    if at and ":" in userinfo:
-        netloc = f"{userinfo.partition(':')[0]}:***@{hostport}"
-    query = parts.query
-    if "password" in query:
-        pairs = parse_qsl(query, keep_blank_values=True)
-        query = urlencode([(k, "***" if k == "password" else v) for k, v in pairs], safe="*")
-    return urlunsplit(parts._replace(netloc=netloc, query=query))
 
 
 @dataclass(frozen=True)
@@ -292,10 +322,10 @@ def _shown(var: EnvVar, value: str) -> str:
             return parse_database_url(value).masked
         except DatabaseUrlError:
             return f"set ({len(value)} chars, not a valid URL)"
-    if var.url and "://" in value:
-        return mask_url(value)
-    if var.secret:
+    if var.secret and not var.url:
         return f"set ({len(value)} chars)"
+    if "://" in value:  # any URL, even one not expected here, is shown masked
+        return mask_url(value)
     return value
 
 

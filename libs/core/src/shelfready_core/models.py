@@ -80,6 +80,8 @@ class Workflow(SQLModel, table=True):
     error: str | None = Field(default=None)
     failed_step: str | None = Field(default=None, max_length=32)
     cost_usd: float = Field(default=0.0)
+    # The name of the API key that created it; None for the CLI and keyless deployments.
+    owner: str | None = Field(default=None, max_length=64, index=True)
     created_at: datetime = _timestamp()
     updated_at: datetime = _timestamp()
     completed_at: datetime | None = _timestamp(nullable=True)
@@ -219,6 +221,18 @@ class ApiUsage(SQLModel, table=True):
     latency_ms: int = 0
     request_id: str | None = Field(default=None, max_length=200)
     cost_usd: float = 0.0
+    created_at: datetime = _timestamp()
+
+
+class ApiKey(SQLModel, table=True):
+    """An API key managed with `shelfready api-key`. Only a SHA-256 digest of the key is
+    stored: the key itself is shown once, when it is created."""
+
+    __tablename__ = "api_key"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=64, unique=True)
+    key_digest: str = Field(max_length=64, unique=True)
     created_at: datetime = _timestamp()
 
 

@@ -1,7 +1,9 @@
 """Starting workflows: the Python entry point behind the CLI (and any web front end).
 
 A local photo is uploaded to storage first, so a worker on another machine can read it; a
-URL is fetched by the recognition worker itself, with size and time limits.
+URL is checked here (an address we never fetch from is refused before anything is queued) and
+fetched by the recognition worker through the same fetch guard. If creating the workflow fails
+after an upload was stored, the upload is removed again.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from shelfready_core import defaults
 from shelfready_core.config import Settings
 from shelfready_core.db import session_scope
 from shelfready_core.errors import InvalidInput, WorkflowNotFound
+from shelfready_core.fetch_guard import check_url_before_queueing, policy_from_settings
 from shelfready_core.models import Workflow, WorkflowStatus, WorkflowStep, utcnow
 from shelfready_core.queues import (
     STEP_SERVICE,
@@ -28,11 +31,19 @@ from shelfready_core.queues import (
 )
 from shelfready_core.schemas import ListingRequest
 from shelfready_core.stage import event
-from shelfready_core.storage import Storage, workflow_key
+from shelfready_core.storage import Storage, workflow_key, workflow_prefix
 
 log = logging.getLogger(__name__)
 
 STORAGE_SOURCE_PREFIX = "storage:"
+_URL_SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")
+MAX_SOURCE_CHARS = 2048  # workflow.source
+
+
+def url_scheme(source: str) -> str | None:
+    """The lower-cased scheme when `source` is written as a URL (HTTP://, ftp://...)."""
+    match = _URL_SCHEME.match(source.strip())
+    return match.group(1).lower() if match else None
 
 
 def safe_filename(name: str) -> str:
@@ -46,27 +57,61 @@ def submit(
     storage: Storage,
     source: str | Path,
     request: ListingRequest | None = None,
+    *,
+    owner: str | None = None,
 ) -> str:
     """Create a workflow for one photo (local path or http(s) URL) and enqueue recognition."""
     request = request or ListingRequest()
     workflow_id = str(uuid.uuid4())
     text = str(source)
-    if text.startswith(("http://", "https://")):
+    scheme = url_scheme(text) if isinstance(source, str) else None
+    if scheme is not None:
+        if scheme not in ("http", "https"):
+            raise InvalidInput(f"photo URL scheme {scheme!r} is not supported: use http(s)://")
+        text = text.strip()
+        if len(text) > MAX_SOURCE_CHARS:
+            raise InvalidInput(f"photo URL is over {MAX_SOURCE_CHARS} characters")
+        check_url_before_queueing(text, policy_from_settings(settings))
         stored, name = text, safe_filename(text.split("?", 1)[0].rsplit("/", 1)[-1])
-    else:
-        path = Path(source)
-        if not path.is_file():
-            raise InvalidInput(f"{path} is not a file")
-        if path.stat().st_size > defaults.MAX_DOWNLOAD_BYTES:
-            raise InvalidInput(
-                f"{path} is {path.stat().st_size} bytes; the limit is {defaults.MAX_DOWNLOAD_BYTES}"
-            )
-        name = safe_filename(path.name)
-        key = workflow_key(workflow_id, 1, f"upload/{name}")
-        content_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
-        storage.put(key, path.read_bytes(), content_type)
-        stored = STORAGE_SOURCE_PREFIX + key
-    return create_workflow(settings, redis, workflow_id, stored, name, request)
+        return create_workflow(settings, redis, workflow_id, stored, name, request, owner=owner)
+    path = Path(source)
+    if not path.is_file():
+        raise InvalidInput(f"{path} is not a file")
+    if path.stat().st_size > defaults.MAX_DOWNLOAD_BYTES:
+        raise InvalidInput(
+            f"{path} is {path.stat().st_size} bytes; the limit is {defaults.MAX_DOWNLOAD_BYTES}"
+        )
+    name = safe_filename(path.name)
+    key = workflow_key(workflow_id, 1, f"upload/{name}")
+    content_type = mimetypes.guess_type(name)[0] or "application/octet-stream"
+    storage.put(key, path.read_bytes(), content_type)
+    stored = STORAGE_SOURCE_PREFIX + key
+    return create_workflow_for_upload(
+        settings, redis, storage, workflow_id, stored, name, request, owner=owner
+    )
+
+
+def create_workflow_for_upload(
+    settings: Settings,
+    redis: Redis,
+    storage: Storage,
+    workflow_id: str,
+    source: str,
+    source_name: str,
+    request: ListingRequest,
+    *,
+    owner: str | None = None,
+) -> str:
+    """`create_workflow` for a photo already stored: if the workflow row cannot be written,
+    the photo is removed, so no stored upload is left without a workflow. (Once the row is
+    committed the photo stays: the reconciler enqueues a job whose enqueue failed.)"""
+    try:
+        job_id = insert_workflow(settings, workflow_id, source, source_name, request, owner=owner)
+    except BaseException:
+        removed = storage.delete_prefix(workflow_prefix(workflow_id))
+        log.info("removed %d stored file(s) of uncreated workflow %s", removed, workflow_id)
+        raise
+    return _enqueue_new(redis, workflow_id, job_id, source_name)
 
 
 def create_workflow(
@@ -78,7 +123,25 @@ def create_workflow(
     request: ListingRequest,
     *,
     parent: Workflow | None = None,
+    owner: str | None = None,
 ) -> str:
+    job_id = insert_workflow(
+        settings, workflow_id, source, source_name, request, parent=parent, owner=owner
+    )
+    return _enqueue_new(redis, workflow_id, job_id, source_name)
+
+
+def insert_workflow(
+    settings: Settings,
+    workflow_id: str,
+    source: str,
+    source_name: str,
+    request: ListingRequest,
+    *,
+    parent: Workflow | None = None,
+    owner: str | None = None,
+) -> str:
+    """Write the PENDING workflow row; returns the id of its recognition job."""
     job_id = stage_job_id("recognition", workflow_id)
     with session_scope(settings) as session:
         session.add(
@@ -95,8 +158,13 @@ def create_workflow(
                 job_id=job_id,
                 version=parent.version + 1 if parent else 1,
                 parent_id=parent.id if parent else None,
+                owner=parent.owner if parent else owner,
             )
         )
+    return job_id
+
+
+def _enqueue_new(redis: Redis, workflow_id: str, job_id: str, source_name: str) -> str:
     # Committed first: if we die before enqueueing, the reconciler finds the job missing.
     try:
         enqueue_stage(redis, "recognition", workflow_id, job_id=job_id)

@@ -11,6 +11,8 @@ if TYPE_CHECKING:  # imported where used: commands that never talk to Redis star
 
     from shelfready_core.config import Settings
 
+from shelfready_core.url_masking import mask_url
+
 log = logging.getLogger(__name__)
 
 # Hosted Redis providers that only accept TLS even when handed a redis:// URL.
@@ -41,11 +43,7 @@ def normalise_redis_url(url: str) -> str:
 
 
 def mask_redis_url(url: str) -> str:
-    parts = urlsplit(url)
-    if parts.password is None:
-        return url
-    netloc = parts.netloc.replace(f":{parts.password}@", ":***@", 1)
-    return urlunsplit((parts.scheme, netloc, *parts[2:]))
+    return mask_url(url)
 
 
 def connect(url: str) -> redis.Redis:

@@ -37,6 +37,7 @@ from shelfready_core.errors import (
     InvalidInput,
     NotRetryable,
     OutageOutlasted,
+    ShelfReadyError,
 )
 from shelfready_core.metrics import (
     count_deferral,
@@ -351,7 +352,8 @@ def readable_reason(exc_type: type[BaseException] | None, exc: BaseException | N
     if exc is None:
         return "unknown error"
     text = one_sentence(exc)
-    if isinstance(exc, InvalidInput | OutageOutlasted | CredentialRejected | NotRetryable):
+    # Our own errors are written as sentences (a download's "...: timed out" included).
+    if isinstance(exc, ShelfReadyError):
         return text
     return f"{type(exc).__name__}: {text}"
 

@@ -25,6 +25,7 @@ from shelfready_api.deps import ApiState
 from shelfready_core import defaults
 from shelfready_core.config import Settings, get_settings
 from shelfready_core.storage import StorageError
+from shelfready_core.url_masking import without_query
 
 log = logging.getLogger(__name__)
 
@@ -33,8 +34,26 @@ FORM_OVERHEAD_BYTES = 1024 * 1024
 MAX_REQUEST_BYTES = defaults.MAX_DOWNLOAD_BYTES + FORM_OVERHEAD_BYTES
 
 DESCRIPTION = """Start ShelfReady workflows (photo -> recognition -> listing -> image set) and
-read their state. When the server has `SHELFREADY_API_TOKEN` set, every `/api` route needs
-`Authorization: Bearer <token>`."""
+read their state. When the server has API keys (`SHELFREADY_API_KEYS`, `SHELFREADY_API_TOKEN` or
+keys made with `shelfready api-key add`), every `/api` route needs
+`Authorization: Bearer <key>`, and each key sees only the workflows it created."""
+DOCS_PATHS = frozenset({"/docs", "/docs/oauth2-redirect", "/redoc", "/openapi.json"})
+
+
+class QueryStringFilter(logging.Filter):
+    """Access-log lines without query strings: a signed URL or a token in one stays out."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args
+        if isinstance(args, tuple) and len(args) >= 3 and isinstance(args[2], str):
+            record.args = (*args[:2], without_query(args[2]), *args[3:])
+        return True
+
+
+def hide_query_strings_in_access_log() -> None:
+    access = logging.getLogger("uvicorn.access")
+    if not any(isinstance(f, QueryStringFilter) for f in access.filters):
+        access.addFilter(QueryStringFilter())
 
 
 def create_app(settings: Settings | None = None) -> FastAPI:
@@ -44,6 +63,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         state = ApiState.open(settings or get_settings())
         app.state.api = state
+        if not state.settings.api_docs:  # SHELFREADY_API_DOCS=false: no /docs, /redoc, schema
+            app.router.routes[:] = [
+                route for route in app.router.routes if getattr(route, "path", "") not in DOCS_PATHS
+            ]
         log.info("API ready (storage: %s)", state.storage.description)
         try:
             yield
@@ -57,6 +80,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.add_middleware(BodySizeLimit, max_bytes=MAX_REQUEST_BYTES)
+    hide_query_strings_in_access_log()
     app.include_router(listing_routes.router)  # before workflows: GET "" and /{id}/review
     app.include_router(workflows.router)
     app.include_router(media_routes.router)

@@ -8,14 +8,16 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, HTTPException, Request, status
+from fastapi import Depends, HTTPException, Path, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from redis import Redis
 from sqlmodel import Session
 
+from shelfready_core.api_keys import KeyEntry, configured_keys, database_has_keys, owner_of
 from shelfready_core.config import Settings
 from shelfready_core.db import session_scope
 from shelfready_core.health import health_redis
+from shelfready_core.models import Workflow
 from shelfready_core.redis_conn import get_redis
 from shelfready_core.storage import Storage, get_storage
 
@@ -31,11 +33,14 @@ class ApiState:
     redis: Redis
     probe_redis: Redis
     storage: Storage
+    keys: list[KeyEntry]
 
     @classmethod
     def open(cls, settings: Settings) -> ApiState:
+        # First: an empty key is refused at start-up (ApiKeyError), before any client opens.
+        keys = configured_keys(settings)
         redis = get_redis(settings)
-        return cls(settings, redis, health_redis(settings) or redis, get_storage(settings))
+        return cls(settings, redis, health_redis(settings) or redis, get_storage(settings), keys)
 
     def close(self) -> None:
         self.redis.close()
@@ -61,24 +66,73 @@ DbSession = Annotated[Session, Depends(db_session)]
 
 _bearer = HTTPBearer(
     auto_error=False,
-    description="Required when SHELFREADY_API_TOKEN is set on the server.",
+    description="Required when the server has API keys (SHELFREADY_API_KEYS, SHELFREADY_API_TOKEN "
+    "or keys made with `shelfready api-key add`).",
 )
 
 
-def require_token(
+@dataclass(frozen=True)
+class Caller:
+    """Who is calling: the name of their API key, or nobody on a deployment without keys
+    (which sees every workflow, as the CLI does)."""
+
+    owner: str | None
+
+    def may_see(self, workflow: Workflow) -> bool:
+        return self.owner is None or workflow.owner == self.owner
+
+
+def _refused() -> HTTPException:
+    log.info("refused a request without a valid bearer token")
+    return HTTPException(
+        status_code=status.HTTP_401_UNAUTHORIZED,
+        detail="missing or wrong bearer token (Authorization: Bearer <token>)",
+        headers={"WWW-Authenticate": "Bearer"},
+    )
+
+
+def authenticate(
     state: State,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
-) -> None:
-    """With SHELFREADY_API_TOKEN set, only `Authorization: Bearer <that token>` gets through."""
-    expected = state.settings.api_token
-    if expected is None:
-        return
+) -> Caller:
+    """The caller's key: one from the environment, or one in the database. Without any key
+    configured anywhere the API is open (a local, one-person deployment)."""
     given = credentials.credentials if credentials else ""
-    # Constant time: the comparison must not reveal how much of a guess was right.
-    if not secrets.compare_digest(given.encode(), expected.get_secret_value().encode()):
-        log.info("refused a request without a valid bearer token")
-        raise HTTPException(
-            status_code=status.HTTP_401_UNAUTHORIZED,
-            detail="missing or wrong bearer token (Authorization: Bearer <token>)",
-            headers={"WWW-Authenticate": "Bearer"},
-        )
+    if given:
+        for entry in state.keys:
+            # Constant time: the comparison must not reveal how much of a guess was right.
+            if secrets.compare_digest(given.encode(), entry.key.get_secret_value().encode()):
+                return Caller(entry.name)
+        with session_scope(state.settings) as session:
+            owner = owner_of(session, given)
+        if owner is not None:
+            return Caller(owner)
+        raise _refused()
+    if state.keys:
+        raise _refused()
+    with session_scope(state.settings) as session:
+        if database_has_keys(session):
+            raise _refused()
+    return Caller(None)
+
+
+CurrentCaller = Annotated[Caller, Depends(authenticate)]
+# Kept for routes declared with the old name.
+require_token = authenticate
+
+
+def owned_workflow(
+    workflow_id: Annotated[str, Path(min_length=1, max_length=128, description="The workflow id")],
+    caller: CurrentCaller,
+    session: DbSession,
+) -> Workflow:
+    """The workflow `workflow_id` if the calling key owns it; 404 otherwise (another key's
+    workflow is answered exactly like one that does not exist). Every /{workflow_id} route
+    loads its workflow through this."""
+    workflow = session.get(Workflow, workflow_id)
+    if workflow is None or not caller.may_see(workflow):
+        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no workflow with id {workflow_id!r}")
+    return workflow
+
+
+OwnedWorkflow = Annotated[Workflow, Depends(owned_workflow)]

@@ -14,13 +14,14 @@ from shelfready_core.logs import configure_logging
 log = logging.getLogger(__name__)
 
 DEFAULT_PORT = 8000
-HOST = "0.0.0.0"  # a container's port must listen on every interface
 
 
 def run() -> None:  # pragma: no cover - console-script shim, exercised by hand
     settings = get_settings()
     configure_logging(settings)
     port = port_from_env() or DEFAULT_PORT
-    log.info("serving the ShelfReady API on %s:%s", HOST, port)
+    # SHELFREADY_API_HOST: 0.0.0.0 by default, as a container's port must listen everywhere.
+    host = settings.api_host
+    log.info("serving the ShelfReady API on %s:%s", host, port)
     # log_config=None: uvicorn's loggers go through the handler configured above (text/JSON).
-    uvicorn.run(create_app(settings), host=HOST, port=port, log_config=None)
+    uvicorn.run(create_app(settings), host=host, port=port, log_config=None)

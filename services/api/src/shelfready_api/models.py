@@ -16,7 +16,13 @@ MAX_URL_CHARS = 2048
 
 def _require_http_url(value: str) -> str:
     # Kept as the seller sent it (no normalisation), so signed URLs stay valid.
-    parts = urlsplit(value.strip())
+    if any(ord(char) < 0x21 or 0x7F <= ord(char) <= 0x9F for char in value.strip()):
+        raise ValueError("image URL contains a space or a control character")
+    try:
+        parts = urlsplit(value.strip())
+        parts.port  # noqa: B018 - raises ValueError on a malformed port
+    except ValueError as exc:
+        raise ValueError("image URL is malformed") from exc
     if parts.scheme not in ("http", "https"):
         shown = f"{parts.scheme!r}" if parts.scheme else "none"
         raise ValueError(f"image URL must start with http:// or https:// (scheme: {shown})")

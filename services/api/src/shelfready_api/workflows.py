@@ -12,8 +12,9 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ValidationError
 from starlette.datastructures import FormData, UploadFile
 
-from shelfready_api.deps import DbSession, State, require_token
+from shelfready_api.deps import CurrentCaller, DbSession, OwnedWorkflow, State, authenticate
 from shelfready_api.intake import start_from_upload, start_from_url
+from shelfready_api.limits import submission_allowed
 from shelfready_api.models import (
     ErrorDetail,
     LegacyStartRequest,
@@ -27,7 +28,8 @@ from shelfready_api.models import (
 from shelfready_api.uploads import UploadRejected, check_image, check_size
 from shelfready_core import defaults
 from shelfready_core.errors import InvalidInput, WorkflowNotFound
-from shelfready_core.producer import get_workflow, retry
+from shelfready_core.fetch_guard import FetchRefused
+from shelfready_core.producer import retry
 from shelfready_core.schemas import ListingRequest
 from shelfready_core.views import workflow_json
 
@@ -36,11 +38,14 @@ log = logging.getLogger(__name__)
 router = APIRouter(
     prefix="/api/workflows",
     tags=["workflows"],
-    dependencies=[Depends(require_token)],
+    dependencies=[Depends(authenticate)],
     responses={401: {"model": ErrorDetail, "description": "Bearer token missing or wrong"}},
 )
 
 WorkflowId = Annotated[str, Path(min_length=1, max_length=128, description="The workflow id")]
+LIMITED: dict[int | str, dict[str, Any]] = {
+    429: {"model": ErrorDetail, "description": "Rate limit or queue cap; see Retry-After"}
+}
 
 UPLOAD_PART = "file"
 MAX_FORM_FIELDS = 64
@@ -87,6 +92,22 @@ def _parse(model: type[M], data: bytes | dict[str, Any]) -> M:
         raise _validation_error(exc) from exc
 
 
+def _refused_url(exc: FetchRefused, field: str) -> RequestValidationError:
+    """A URL the fetch guard refuses is a 422 on its field, like any other invalid field."""
+    return RequestValidationError(
+        [{"type": "value_error", "loc": ("body", field), "msg": str(exc), "input": None}]
+    )
+
+
+async def _start_from_url(
+    state: State, image_url: str, request: ListingRequest, owner: str | None, field: str
+) -> str:
+    try:
+        return await run_in_threadpool(start_from_url, state, image_url, request, owner)
+    except FetchRefused as exc:
+        raise _refused_url(exc, field) from exc
+
+
 def _form_fields(form: FormData) -> dict[str, Any]:
     """Form fields as a dict for UploadFields: list fields repeat, blank fields count as unset.
     Unknown names are kept so validation names them."""
@@ -103,7 +124,7 @@ def _form_fields(form: FormData) -> dict[str, Any]:
     return fields
 
 
-async def _start_from_form(request: Request, state: State) -> str:
+async def _start_from_form(request: Request, state: State, owner: str | None) -> str:
     async with request.form(max_files=1, max_fields=MAX_FORM_FIELDS) as form:
         upload = form.get(UPLOAD_PART)
         if not isinstance(upload, UploadFile):
@@ -120,7 +141,7 @@ async def _start_from_form(request: Request, state: State) -> str:
     except UploadRejected as exc:
         raise HTTPException(exc.status, exc.message) from exc
     return await run_in_threadpool(
-        start_from_upload, state, data, name, checked.content_type, fields.listing_request()
+        start_from_upload, state, data, name, checked.content_type, fields.listing_request(), owner
     )
 
 
@@ -131,22 +152,24 @@ async def _start_from_form(request: Request, state: State) -> str:
     name="create_workflow",
     summary="Start a workflow from a photo URL (JSON) or an uploaded photo (multipart)",
     openapi_extra=_create_body_openapi(),
+    dependencies=[Depends(submission_allowed)],
     responses={
         413: {"model": ErrorDetail, "description": "Upload above the size limit"},
         415: {"model": ErrorDetail, "description": "Neither JSON nor multipart"},
         422: {"description": "Invalid fields, URL, or not an image"},
+        **LIMITED,
     },
 )
 async def create_workflow_route(
-    request: Request, response: Response, state: State
+    request: Request, response: Response, state: State, caller: CurrentCaller
 ) -> WorkflowAccepted:
     media_type = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
     if media_type == "multipart/form-data":
-        workflow_id = await _start_from_form(request, state)
+        workflow_id = await _start_from_form(request, state, caller.owner)
     elif media_type == "application/json":
         body = _parse(WorkflowCreate, await request.body())
-        workflow_id = await run_in_threadpool(
-            start_from_url, state, body.image_url, body.listing_request()
+        workflow_id = await _start_from_url(
+            state, body.image_url, body.listing_request(), caller.owner, "image_url"
         )
     else:
         raise HTTPException(
@@ -164,10 +187,15 @@ async def create_workflow_route(
     response_model=LegacyStartResponse,
     deprecated=True,
     summary="The previous system's start route (camelCase), kept for existing clients",
+    dependencies=[Depends(submission_allowed)],
+    responses={**LIMITED},
 )
-def start_workflow_legacy(body: LegacyStartRequest, state: State) -> LegacyStartResponse:
-    request = ListingRequest(category=body.category, brand=body.brand)
-    return LegacyStartResponse(workflow_id=start_from_url(state, body.image_url, request))
+async def start_workflow_legacy(
+    body: LegacyStartRequest, state: State, caller: CurrentCaller
+) -> LegacyStartResponse:
+    request = _parse(ListingRequest, {"category": body.category, "brand": body.brand})
+    workflow_id = await _start_from_url(state, body.image_url, request, caller.owner, "imageUrl")
+    return LegacyStartResponse(workflow_id=workflow_id)
 
 
 @router.get(
@@ -179,12 +207,8 @@ def start_workflow_legacy(body: LegacyStartRequest, state: State) -> LegacyStart
     responses={404: {"model": ErrorDetail, "description": "Unknown workflow id"}},
 )
 def get_workflow_route(
-    workflow_id: WorkflowId, session: DbSession, events: bool = False
+    workflow: OwnedWorkflow, session: DbSession, events: bool = False
 ) -> dict[str, Any]:
-    try:
-        workflow = get_workflow(session, workflow_id)
-    except WorkflowNotFound as exc:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, str(exc)) from exc
     return workflow_json(session, workflow, events=events)
 
 
@@ -196,9 +220,13 @@ def get_workflow_route(
     responses={
         404: {"model": ErrorDetail, "description": "Unknown workflow id"},
         409: {"model": ErrorDetail, "description": "The workflow is not FAILED"},
+        **LIMITED,
     },
+    dependencies=[Depends(submission_allowed)],
 )
-def retry_workflow(workflow_id: WorkflowId, request: Request, state: State) -> RetryAccepted:
+def retry_workflow(
+    workflow_id: WorkflowId, workflow: OwnedWorkflow, request: Request, state: State
+) -> RetryAccepted:
     try:
         service = retry(state.settings, state.redis, workflow_id)
     except WorkflowNotFound as exc:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 
 from shelfready_core.schemas import ListingRequest, ProductAnalysis
+from shelfready_core.text_safety import as_prompt_data
 from shelfready_listing.marketplace import describe_rules
 from shelfready_listing.rules import MarketplaceRules
 from shelfready_listing.text_checks import primary_language
@@ -158,19 +159,14 @@ def user_prompt(product: ProductAnalysis, request: ListingRequest, rules: Market
         "emphasis": request.emphasis,
     }
     seller = {key: value for key, value in seller.items() if value not in (None, [], {})}
+    # Seller text (and what recognition read from the photo) as escaped data blocks.
     parts = [
-        "<product_record>",
-        json.dumps(record, ensure_ascii=False, indent=2),
-        "</product_record>",
-        "<seller_inputs>",
-        json.dumps(seller, ensure_ascii=False, indent=2),
-        "</seller_inputs>",
+        as_prompt_data("product_record", json.dumps(record, ensure_ascii=False, indent=2)),
+        as_prompt_data("seller_inputs", json.dumps(seller, ensure_ascii=False, indent=2)),
     ]
     if request.feedback:
         parts += [
-            "<feedback_on_previous_version>",
-            request.feedback.strip(),
-            "</feedback_on_previous_version>",
+            as_prompt_data("feedback_on_previous_version", request.feedback.strip()),
             "Write a new version that addresses this feedback.",
         ]
     if not request.brand:

@@ -1,7 +1,9 @@
 """Getting the seller's photo: fetch it, prove it is an image, and decode it cheaply.
 
-Everything a seller can get wrong raises InvalidInput with a sentence naming the problem;
-network trouble raises StageError so the job-level retry policy gets another go.
+Everything a seller can get wrong raises InvalidInput with a sentence naming the problem
+(a URL leading to an address we never fetch from included: it fails at once); network
+trouble raises StageError so the job-level retry policy gets another go. URLs are fetched
+through the fetch guard only.
 """
 
 from __future__ import annotations
@@ -10,13 +12,14 @@ import io
 import logging
 from dataclasses import dataclass
 
-import httpx
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from shelfready_core import defaults
-from shelfready_core.errors import InvalidInput, StageError
+from shelfready_core.decode_budget import check_decode_budget
+from shelfready_core.errors import InvalidInput
+from shelfready_core.fetch_guard import FetchPolicy, guarded_get
 from shelfready_core.photo_formats import ACCEPTED_FORMATS, ACCEPTED_NAMES
-from shelfready_core.producer import STORAGE_SOURCE_PREFIX
+from shelfready_core.producer import STORAGE_SOURCE_PREFIX, url_scheme
 from shelfready_core.storage import Storage
 from shelfready_recognition.prepare import target_size
 
@@ -40,38 +43,17 @@ class Photo:
         return self.width / self.image.width
 
 
-def fetch_source(source: str, storage: Storage, name: str) -> bytes:
+def fetch_source(source: str, storage: Storage, name: str, policy: FetchPolicy) -> bytes:
     if source.startswith(STORAGE_SOURCE_PREFIX):
         return storage.get(source.removeprefix(STORAGE_SOURCE_PREFIX))
-    if source.startswith(("http://", "https://")):
-        return download(source, name)
+    if url_scheme(source) in ("http", "https"):
+        return download(source, policy)
     raise InvalidInput(f"unsupported photo source for {name!r}: expected an upload or http(s) URL")
 
 
-def download(url: str, name: str) -> bytes:
-    limit = defaults.MAX_DOWNLOAD_BYTES
-    try:
-        with httpx.stream(
-            "GET", url, timeout=defaults.DOWNLOAD_TIMEOUT_SECONDS, follow_redirects=True
-        ) as response:
-            if response.status_code in (401, 403, 404, 410):
-                raise InvalidInput(f"photo URL for {name!r} answered HTTP {response.status_code}")
-            if response.status_code >= 400:
-                raise StageError(f"photo URL for {name!r} answered HTTP {response.status_code}")
-            declared = int(response.headers.get("content-length") or 0)
-            if declared > limit:
-                raise InvalidInput(f"photo {name!r} is {declared} bytes; the limit is {limit}")
-            chunks, size = [], 0
-            for chunk in response.iter_bytes():
-                size += len(chunk)
-                if size > limit:
-                    raise InvalidInput(f"photo {name!r} is larger than the {limit}-byte limit")
-                chunks.append(chunk)
-    except httpx.TimeoutException as exc:
-        raise StageError(f"downloading photo {name!r} timed out") from exc
-    except httpx.HTTPError as exc:
-        raise StageError(f"downloading photo {name!r} failed: {type(exc).__name__}") from exc
-    return b"".join(chunks)
+def download(url: str, policy: FetchPolicy | None = None) -> bytes:
+    """The photo at `url`, through the fetch guard (address checks, one deadline, size cap)."""
+    return guarded_get(url, policy or FetchPolicy())
 
 
 def open_photo(data: bytes, name: str) -> Photo:
@@ -102,6 +84,8 @@ def open_photo(data: bytes, name: str) -> Photo:
             f"{defaults.MIN_IMAGE_SIDE} px"
         )
     content_type, extension = ACCEPTED_FORMATS[image.format]
+    # Before any pixel is decoded: PNG and WebP decode at full size whatever we ask for.
+    check_decode_budget(image, name, target=target_size(width, height))
     try:
         orientation = image.getexif().get(0x0112, 1)
         # Decode no bigger than what Claude will receive: libjpeg scales by 1/2, 1/4 or 1/8

@@ -6,6 +6,7 @@ import logging
 from typing import cast
 
 from shelfready_core import defaults
+from shelfready_core.fetch_guard import policy_from_settings
 from shelfready_core.models import Product, WorkflowStep, upsert_by_workflow
 from shelfready_core.schemas import ListingRequest, ProductAnalysis
 from shelfready_core.stage import StageContext, run_stage
@@ -13,6 +14,7 @@ from shelfready_core.storage import workflow_key
 from shelfready_recognition.analyze import get_recognizer
 from shelfready_recognition.image_input import Photo, fetch_source, open_photo
 from shelfready_recognition.prepare import scale_box
+from shelfready_recognition.sanitize import clean_original
 
 log = logging.getLogger(__name__)
 
@@ -29,11 +31,14 @@ def recognise(ctx: StageContext) -> str:
         request = ListingRequest.model_validate(workflow.request or {})
 
     ctx.set_progress(2, WorkflowStep.IMAGE_DOWNLOAD)
-    data = fetch_source(source, ctx.storage, name)
+    data = fetch_source(source, ctx.storage, name, policy_from_settings(ctx.settings))
     photo = open_photo(data, name)
-    original_key = workflow_key(ctx.workflow_id, version, f"original.{photo.extension}")
-    original_url = ctx.storage.put(original_key, data, photo.content_type)
+    # What we keep is re-written: no metadata (GPS, serials), nothing appended to the image.
+    original = clean_original(data, photo.format, name)
     del data
+    original_key = workflow_key(ctx.workflow_id, version, f"original.{photo.extension}")
+    original_url = ctx.storage.put(original_key, original, photo.content_type)
+    del original
     ctx.set_progress(defaults.PROGRESS_DOWNLOADED, WorkflowStep.IMAGE_RECOGNITION)
 
     recognizer = get_recognizer(ctx.settings, ctx.redis)

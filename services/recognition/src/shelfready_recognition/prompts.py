@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from shelfready_core.schemas import ListingRequest
+from shelfready_core.text_safety import as_prompt_data, strip_unsafe
 
 SYSTEM_PROMPT = """\
 You are the product-recognition step of ShelfReady, a service that turns a seller's product \
@@ -55,7 +56,7 @@ def user_text(*, filename: str, width: int, height: int, request: ListingRequest
     """The text after the image: its pixel size (for the box) and the seller's hints."""
     lines = [
         f"The image above is {width}x{height} pixels; give bounding_box in these pixels.",
-        f"Photo file name (may be meaningless): {filename}",
+        f"Photo file name (may be meaningless): {_plain(filename)}",
     ]
     notes = [
         ("Brand", request.brand),
@@ -63,10 +64,10 @@ def user_text(*, filename: str, width: int, height: int, request: ListingRequest
         ("Product name", request.product_name),
         ("Features", "; ".join(request.features) if request.features else None),
     ]
-    # No "<" from the seller, so a note cannot close the <seller_notes> block early.
+    # Escaped inside the block, so a note cannot close <seller_notes> early.
     given = [f"{label}: {_plain(value)}" for label, value in notes if value]
     if given:
-        lines.append("<seller_notes>\n" + "\n".join(given) + "\n</seller_notes>")
+        lines.append(as_prompt_data("seller_notes", "\n".join(given)))
     else:
         lines.append("The seller gave no notes.")
     lines.append("Call record_product_analysis with your analysis of the photo.")
@@ -74,4 +75,4 @@ def user_text(*, filename: str, width: int, height: int, request: ListingRequest
 
 
 def _plain(value: str) -> str:
-    return " ".join(value.replace("<", "‹").split())
+    return strip_unsafe(value, one_line=True)
