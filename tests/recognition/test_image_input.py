@@ -13,7 +13,11 @@ from PIL import Image
 
 from shelfready_core import defaults
 from shelfready_core.errors import InvalidInput, StageError
+from shelfready_core.fetch_guard import FetchPolicy
 from shelfready_recognition.image_input import ANALYSIS_MAX_SIDE, download, open_photo
+
+# The test server is on loopback: allowed here as an operator would allow a private CDN.
+LOOPBACK = FetchPolicy.build(["127.0.0.1"])
 
 SAMPLES = Path(__file__).resolve().parents[2] / "samples"
 
@@ -58,21 +62,21 @@ def photo_server() -> Iterator[str]:
 
 def test_download_returns_the_photo(photo_server: str) -> None:
     assert (
-        download(f"{photo_server}/ok.jpg", "ok.jpg")
+        download(f"{photo_server}/ok.jpg", LOOPBACK)
         == (SAMPLES / "ceramic-coffee-mug.jpg").read_bytes()
     )
 
 
 def test_download_stops_at_the_size_limit(photo_server: str) -> None:
     with pytest.raises(InvalidInput, match="larger than"):
-        download(f"{photo_server}/big", "big.jpg")
+        download(f"{photo_server}/big", LOOPBACK)
 
 
 def test_missing_photo_is_bad_input_but_a_server_error_is_retryable(photo_server: str) -> None:
     with pytest.raises(InvalidInput, match="404"):
-        download(f"{photo_server}/missing", "missing.jpg")
+        download(f"{photo_server}/missing", LOOPBACK)
     with pytest.raises(StageError, match="503"):
-        download(f"{photo_server}/boom", "boom.jpg")
+        download(f"{photo_server}/boom", LOOPBACK)
 
 
 def test_text_file_is_refused_by_content_not_name() -> None:

@@ -249,15 +249,21 @@ def _request(
 ) -> tuple[int, str | None, bytes | None]:
     """(status, redirect location, body of a 2xx answer)."""
     headers = {"Host": target.host_header, "User-Agent": user_agent, "Accept": "image/*"}
+    # https: TLS is verified against the host name while the socket goes to the checked IP.
     extensions = {"sni_hostname": target.host} if target.scheme == "https" else {}
     timer: threading.Timer | None = None
     expired = threading.Event()
     try:
-        with httpx.Client(timeout=httpx.Timeout(remaining), trust_env=False) as client:
-            request = client.build_request(
-                "GET", target.connect_url, headers=headers, extensions=extensions
+        # The transport, not a Client: a Client parses a redirect's Location itself (and fails
+        # on odd forms such as 0177.0.0.1); we check every Location with our own rules.
+        with httpx.HTTPTransport(retries=0) as transport:
+            request = httpx.Request(
+                "GET",
+                target.connect_url,
+                headers=headers,
+                extensions={**extensions, "timeout": httpx.Timeout(remaining).as_dict()},
             )
-            response = client.send(request, stream=True)
+            response = transport.handle_request(request)
             try:
                 # The read timeout restarts on every byte; this cuts a trickling body off.
                 timer = threading.Timer(remaining, _cut, (response, expired))

@@ -14,6 +14,8 @@ from http import HTTPStatus
 from PIL import Image, UnidentifiedImageError
 
 from shelfready_core import defaults
+from shelfready_core.decode_budget import check_decode_budget
+from shelfready_core.errors import InvalidInput
 from shelfready_core.photo_formats import ACCEPTED_FORMATS, ACCEPTED_NAMES
 
 log = logging.getLogger(__name__)
@@ -52,6 +54,10 @@ def check_image(data: bytes, name: str) -> CheckedImage:
         with Image.open(io.BytesIO(data)) as image:
             image_format, (width, height) = image.format or "", image.size
             image.verify()  # walks the file's structure without decoding the pixels
+            # JPEG decodes reduced for analysis; PNG and WebP at full size (the decode budget).
+            check_decode_budget(image, name, target=(1, 1))
+    except InvalidInput as exc:
+        raise UploadRejected(HTTPStatus.UNPROCESSABLE_ENTITY, f"upload {exc}") from exc
     except UnidentifiedImageError as exc:
         raise UploadRejected(
             HTTPStatus.UNPROCESSABLE_ENTITY,
