@@ -396,3 +396,20 @@ def test_status_json_and_logs_hold_no_secret(
         assert secret not in status
         assert secret not in caplog.text
     assert KEY_A not in _database_text(settings) and KEY_B not in _database_text(settings)
+
+
+def test_regenerate_feedback_is_validated_like_every_field(
+    client: TestClient, settings: Settings, redis_conn: redis.Redis
+) -> None:
+    from shelfready_core.errors import InvalidInput
+    from shelfready_core.producer import regenerate
+
+    created = client.post("/api/workflows", json={"image_url": URL})
+    parent_id = created.json()["workflow_id"]
+    with pytest.raises(InvalidInput, match=r"^feedback: "):
+        regenerate(settings, redis_conn, parent_id, feedback="f" * 4001)
+    child_id = regenerate(settings, redis_conn, parent_id, feedback="Shorter\x00 title\u202e")
+    with session_scope(settings) as session:
+        child = session.get(Workflow, child_id)
+        assert child is not None and child.request is not None
+        assert child.request["feedback"] == "Shorter title"

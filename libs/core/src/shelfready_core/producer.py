@@ -14,6 +14,7 @@ import re
 import uuid
 from pathlib import Path
 
+from pydantic import ValidationError
 from redis import Redis
 from sqlmodel import Session
 
@@ -212,7 +213,13 @@ def regenerate(
         parent = get_workflow(session, workflow_id)
         request = ListingRequest.model_validate(parent.request or {})
         if feedback:
-            request = request.model_copy(update={"feedback": feedback})
+            # Validated like every seller field: bounded, control and bidi characters removed.
+            try:
+                request = ListingRequest.model_validate(
+                    {**request.model_dump(), "feedback": feedback}
+                )
+            except ValidationError as exc:
+                raise InvalidInput(f"feedback: {exc.errors()[0]['msg']}") from exc
         session.expunge(parent)
     return create_workflow(
         settings,

@@ -20,6 +20,7 @@ from shelfready_core.storage.base import (
     run_health_probe,
 )
 from shelfready_core.storage.keys import validate_key, validate_prefix
+from shelfready_core.url_masking import mask_url
 
 if TYPE_CHECKING:
     from mypy_boto3_s3 import S3Client
@@ -118,7 +119,7 @@ class S3Storage:
 
     @property
     def description(self) -> str:
-        return f"R2 bucket {self._bucket} at {self._endpoint_url}"
+        return f"R2 bucket {self._bucket} at {mask_url(self._endpoint_url or '')}"
 
     def __repr__(self) -> str:
         return (
