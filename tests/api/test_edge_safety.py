@@ -225,6 +225,11 @@ def test_one_key_cannot_read_or_retry_another_keys_workflow(
     assert workflow.owner == "acme"
 
     assert client.get(f"/api/workflows/{workflow_id}", headers=_auth(KEY_A)).status_code == 200
+    listed_a = client.get("/api/workflows", headers=_auth(KEY_A)).json()
+    listed_b = client.get("/api/workflows", headers=_auth(KEY_B)).json()
+    assert workflow_id in json.dumps(listed_a) and workflow_id not in json.dumps(listed_b)
+    for path in (f"/api/workflows/{workflow_id}/review", f"/api/workflows/{workflow_id}/images/1"):
+        assert client.get(path, headers=_auth(KEY_B)).status_code == 404, path
     other = client.get(f"/api/workflows/{workflow_id}", headers=_auth(KEY_B))
     unknown = client.get("/api/workflows/not-a-workflow", headers=_auth(KEY_B))
     assert other.status_code == 404
@@ -244,15 +249,17 @@ def test_one_key_cannot_read_or_retry_another_keys_workflow(
     assert client.get(f"/api/workflows/{workflow_id}").status_code == 401
 
 
-def test_single_token_still_works_and_owns_its_workflows(
+def test_single_token_still_works_and_sees_everything_as_the_cli_does(
     make_client: MakeClient, settings: Settings
 ) -> None:
-    client = make_client(api_token=SecretStr(KEY_A))
-    created = client.post("/api/workflows", json={"image_url": URL}, headers=_auth(KEY_A))
-    assert created.status_code == 202
-    assert _workflows(settings)[0].owner == "default"
-    status_url = created.json()["status_url"]
-    assert client.get(status_url, headers=_auth(KEY_A)).status_code == 200
+    client = make_client(api_token=SecretStr(KEY_A), api_keys=SecretStr(f"globex:{KEY_B}"))
+    mine = client.post("/api/workflows", json={"image_url": URL}, headers=_auth(KEY_A))
+    theirs = client.post("/api/workflows", json={"image_url": URL}, headers=_auth(KEY_B))
+    assert mine.status_code == theirs.status_code == 202
+    owners = {w.id: w.owner for w in _workflows(settings)}
+    assert owners == {mine.json()["workflow_id"]: None, theirs.json()["workflow_id"]: "globex"}
+    assert client.get(theirs.json()["status_url"], headers=_auth(KEY_A)).status_code == 200
+    assert client.get(mine.json()["status_url"], headers=_auth(KEY_B)).status_code == 404
 
 
 def test_database_keys_work_until_revoked_and_only_their_digest_is_stored(
@@ -297,6 +304,7 @@ def _database_text(settings: Settings) -> str:
         {"api_keys": SecretStr("")},
         {"api_keys": SecretStr("acme:")},
         {"api_keys": SecretStr(f"acme:{KEY_A},acme:{KEY_B}")},
+        {"api_keys": SecretStr(f"default:{KEY_A}")},
     ],
 )
 def test_an_empty_or_broken_key_is_refused_at_start_up(

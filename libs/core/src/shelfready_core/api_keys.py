@@ -1,9 +1,10 @@
 """API keys with owners: named keys from the environment and keys kept in the database.
 
-A key's name owns the workflows the key creates. `SHELFREADY_API_KEYS` holds
-"name:key,name:key"; `SHELFREADY_API_TOKEN` (one-seller deployments) is the key named
-`default`; `shelfready api-key add NAME` stores a generated key's SHA-256 digest in the
-database (the key itself is printed once and never stored).
+A key's name owns the workflows the key creates, and the key sees only those.
+`SHELFREADY_API_KEYS` holds "name:key,name:key"; `shelfready api-key add NAME` stores a
+generated key's SHA-256 digest in the database (the key itself is printed once and never
+stored). `SHELFREADY_API_TOKEN` is the one-seller (operator) token: like the CLI, it sees
+every workflow, and what it creates has no owner.
 """
 
 from __future__ import annotations
@@ -35,12 +36,19 @@ class KeyEntry:
     name: str
     key: SecretStr
 
+    @property
+    def owner(self) -> str | None:
+        """The owner recorded on workflows; None (sees everything) for the single token."""
+        return None if self.name == SINGLE_TOKEN_OWNER else self.name
+
 
 def check_name(name: str) -> str:
     if not _NAME.fullmatch(name):
         raise ApiKeyError(
             f"API key name {name[:70]!r} must be 1-64 letters, digits, '.', '_' or '-'"
         )
+    if name == SINGLE_TOKEN_OWNER:
+        raise ApiKeyError(f"{name!r} names SHELFREADY_API_TOKEN; give the key another name")
     return name
 
 
@@ -74,7 +82,7 @@ def configured_keys(settings: Settings) -> list[KeyEntry]:
             raise ApiKeyError(
                 "SHELFREADY_API_KEYS is set but empty: set name:key pairs or unset it"
             )
-        entries += [entry for entry in parse_key_list(value) if entry.name != SINGLE_TOKEN_OWNER]
+        entries += parse_key_list(value)
     return entries
 
 

@@ -224,7 +224,7 @@ ENV_VARS: tuple[EnvVar, ...] = (
     ),
     EnvVar(
         "SHELFREADY_API_TOKEN",
-        "bearer token the HTTP API requires on /api routes (one-seller deployments)",
+        "bearer token of the HTTP API for one seller (sees every workflow, as the CLI does)",
         secret=True,
     ),
     EnvVar(

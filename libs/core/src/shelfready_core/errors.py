@@ -20,6 +20,11 @@ class NotRetryable(ShelfReadyError):
     its repair turn, or a spent call budget): the job fails now instead of being retried."""
 
 
+class ReadableStageError(StageError):
+    """A retryable failure whose message is written for the seller and shown as it is (no
+    exception class name), e.g. "could not download the photo from HOST: timed out"."""
+
+
 class WorkflowNotFound(ShelfReadyError, LookupError):
     def __init__(self, workflow_id: str) -> None:
         super().__init__(f"no workflow with id {workflow_id!r}")

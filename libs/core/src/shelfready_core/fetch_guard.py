@@ -24,7 +24,7 @@ from urllib.parse import urljoin, urlsplit, urlunsplit
 import httpx
 
 from shelfready_core import defaults
-from shelfready_core.errors import InvalidInput, StageError
+from shelfready_core.errors import InvalidInput, ReadableStageError
 from shelfready_core.url_masking import mask_url
 
 log = logging.getLogger(__name__)
@@ -52,12 +52,12 @@ class FetchRefused(InvalidInput):
         self.why = why  # for the log only
 
 
-class FetchTimedOut(StageError):
+class FetchTimedOut(ReadableStageError):
     def __init__(self, host: str) -> None:
         super().__init__(f"could not download the photo from {host}: timed out")
 
 
-class FetchFailed(StageError):
+class FetchFailed(ReadableStageError):
     """Connection-level trouble, deliberately without detail (closed port, TLS, protocol)."""
 
     def __init__(self, host: str) -> None:
@@ -229,9 +229,13 @@ def guarded_get(url: str, policy: FetchPolicy, *, user_agent: str = "ShelfReady/
         if status in (401, 403, 404, 410):
             raise InvalidInput(f"could not download the photo from {target.host}: HTTP {status}")
         if status >= 400:
-            raise StageError(f"could not download the photo from {target.host}: HTTP {status}")
+            raise ReadableStageError(
+                f"could not download the photo from {target.host}: HTTP {status}"
+            )
         if body is None:
-            raise StageError(f"could not download the photo from {target.host}: HTTP {status}")
+            raise ReadableStageError(
+                f"could not download the photo from {target.host}: HTTP {status}"
+            )
         return body
     raise FetchRefused(_host_for_message(current), "too many redirects")
 

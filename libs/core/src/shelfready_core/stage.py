@@ -37,7 +37,7 @@ from shelfready_core.errors import (
     InvalidInput,
     NotRetryable,
     OutageOutlasted,
-    ShelfReadyError,
+    ReadableStageError,
 )
 from shelfready_core.metrics import (
     count_deferral,
@@ -352,8 +352,7 @@ def readable_reason(exc_type: type[BaseException] | None, exc: BaseException | N
     if exc is None:
         return "unknown error"
     text = one_sentence(exc)
-    # Our own errors are written as sentences (a download's "...: timed out" included).
-    if isinstance(exc, ShelfReadyError):
+    if isinstance(exc, InvalidInput | OutageOutlasted | CredentialRejected | ReadableStageError):
         return text
     return f"{type(exc).__name__}: {text}"
 

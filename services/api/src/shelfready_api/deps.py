@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, HTTPException, Path, Request, status
+from fastapi import Depends, HTTPException, Request, status
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from redis import Redis
 from sqlmodel import Session
@@ -73,8 +73,8 @@ _bearer = HTTPBearer(
 
 @dataclass(frozen=True)
 class Caller:
-    """Who is calling: the name of their API key, or nobody on a deployment without keys
-    (which sees every workflow, as the CLI does)."""
+    """Who is calling: the name of their API key; None for the single SHELFREADY_API_TOKEN
+    and on a deployment without keys (both see every workflow, as the CLI does)."""
 
     owner: str | None
 
@@ -102,7 +102,7 @@ def authenticate(
         for entry in state.keys:
             # Constant time: the comparison must not reveal how much of a guess was right.
             if secrets.compare_digest(given.encode(), entry.key.get_secret_value().encode()):
-                return Caller(entry.name)
+                return Caller(entry.owner)
         with session_scope(state.settings) as session:
             owner = owner_of(session, given)
         if owner is not None:
@@ -119,20 +119,3 @@ def authenticate(
 CurrentCaller = Annotated[Caller, Depends(authenticate)]
 # Kept for routes declared with the old name.
 require_token = authenticate
-
-
-def owned_workflow(
-    workflow_id: Annotated[str, Path(min_length=1, max_length=128, description="The workflow id")],
-    caller: CurrentCaller,
-    session: DbSession,
-) -> Workflow:
-    """The workflow `workflow_id` if the calling key owns it; 404 otherwise (another key's
-    workflow is answered exactly like one that does not exist). Every /{workflow_id} route
-    loads its workflow through this."""
-    workflow = session.get(Workflow, workflow_id)
-    if workflow is None or not caller.may_see(workflow):
-        raise HTTPException(status.HTTP_404_NOT_FOUND, f"no workflow with id {workflow_id!r}")
-    return workflow
-
-
-OwnedWorkflow = Annotated[Workflow, Depends(owned_workflow)]

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, HTTPException, Response, status
 from fastapi.concurrency import run_in_threadpool
 
 from shelfready_api.access import Caller, workflow_for_caller
+from shelfready_api.deps import Caller as KeyCaller
 from shelfready_api.deps import DbSession, State, require_token
 from shelfready_api.models import ErrorDetail
 from shelfready_api.workflows import WorkflowId
@@ -32,7 +33,7 @@ router = APIRouter(
 async def _pack(
     session: DbSession,
     state: State,
-    caller: None,
+    caller: KeyCaller,
     ids: Sequence[str],
     format: ExportFormat,
     include_unapproved: bool,

@@ -12,6 +12,7 @@ from sqlmodel import col, select
 
 from shelfready_api.access import Caller, scope_to_caller, workflow_for_caller
 from shelfready_api.deps import DbSession, State, require_token
+from shelfready_api.limits import submission_allowed
 from shelfready_api.listing_check import limits, rules_of
 from shelfready_api.models import ErrorDetail
 from shelfready_api.review import (
@@ -217,6 +218,7 @@ def approve_listing(workflow_id: WorkflowId, session: DbSession, caller: Caller)
     response_model=RegenerateAccepted,
     summary="A new version of the listing (with feedback), or one image re-rendered",
     responses=_REVIEW_ERRORS,
+    dependencies=[Depends(submission_allowed)],  # it queues paid work like a submission
 )
 def regenerate_route(
     workflow_id: WorkflowId,

@@ -12,7 +12,8 @@ from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ValidationError
 from starlette.datastructures import FormData, UploadFile
 
-from shelfready_api.deps import CurrentCaller, DbSession, OwnedWorkflow, State, authenticate
+from shelfready_api.access import OwnedWorkflow
+from shelfready_api.deps import CurrentCaller, DbSession, State, authenticate
 from shelfready_api.intake import start_from_upload, start_from_url
 from shelfready_api.limits import submission_allowed
 from shelfready_api.models import (

@@ -1,7 +1,7 @@
 """API keys with owners: workflow.owner and the api_key table
 
-Revision ID: 0002_issue10
-Revises: 0001
+Revision ID: 0003_issue10
+Revises: 0002_issue11
 Create Date: 2026-12-02 06:00:00
 """
 
@@ -11,8 +11,8 @@ import sqlalchemy as sa
 import sqlmodel
 from alembic import op
 
-revision: str = "0002_issue10"
-down_revision: str | None = "0001"
+revision: str = "0003_issue10"
+down_revision: str | None = "0002_issue11"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
