@@ -70,10 +70,13 @@ class PhotoHost:
                     self.send_response(200)
                     self.send_header("Content-Length", "100000")
                     self.end_headers()
-                    while not server_ref[0].stopping:
-                        self.wfile.write(b"x")
-                        self.wfile.flush()
-                        time.sleep(0.2)
+                    try:
+                        while not server_ref[0].stopping:
+                            self.wfile.write(b"x")
+                            self.wfile.flush()
+                            time.sleep(0.2)
+                    except OSError:  # the client hung up at its deadline, as it should
+                        return
                 elif parts.path == "/silent":
                     while not server_ref[0].stopping:
                         time.sleep(0.1)
