@@ -46,7 +46,7 @@ def test_jpeg_loses_metadata_and_appended_bytes_but_not_a_pixel(progressive: boo
     original = _jpeg_with_metadata(progressive=progressive)
     polluted = original + _zip() + b"<html>trailing</html>"
 
-    cleaned = clean_original(polluted, "JPEG", "p.jpg")
+    cleaned = clean_original(polluted, "JPEG", "p.jpg").data
 
     assert cleaned.endswith(b"\xff\xd9") and b"payload.html" not in cleaned
     assert b"trailing" not in cleaned and b"secret note" not in cleaned
@@ -63,14 +63,14 @@ def test_jpeg_loses_metadata_and_appended_bytes_but_not_a_pixel(progressive: boo
 
 
 def test_upright_jpeg_keeps_no_exif_at_all() -> None:
-    cleaned = clean_original(_jpeg_with_metadata(orientation=1), "JPEG", "p.jpg")
+    cleaned = clean_original(_jpeg_with_metadata(orientation=1), "JPEG", "p.jpg").data
     assert b"Exif" not in cleaned
 
 
 def test_sample_photos_survive_cleaning() -> None:
     for path in sorted(SAMPLES.glob("*.jpg")):
         data = path.read_bytes()
-        cleaned = clean_original(data, "JPEG", path.name)
+        cleaned = clean_original(data, "JPEG", path.name).data
         before, after = open_photo(data, path.name), open_photo(cleaned, path.name)
         assert (after.width, after.height) == (before.width, before.height), path.name
         assert after.image.tobytes() == before.image.tobytes(), path.name
@@ -89,7 +89,7 @@ def test_png_is_reencoded_without_text_chunks_or_trailing_bytes() -> None:
     Image.new("RGB", (300, 200), (10, 200, 30)).save(buffer, "PNG", pnginfo=info)
     polluted = buffer.getvalue() + _zip()
 
-    cleaned = clean_original(polluted, "PNG", "p.png")
+    cleaned = clean_original(polluted, "PNG", "p.png").data
 
     assert b"SERIAL-777" not in cleaned and b"payload.html" not in cleaned
     assert cleaned.endswith(b"IEND\xaeB`\x82")
@@ -102,7 +102,7 @@ def test_webp_is_reencoded_without_metadata() -> None:
     exif = Image.Exif()
     exif[0xA431] = "SERIAL-888"
     Image.new("RGB", (300, 200), (10, 200, 30)).save(buffer, "WEBP", exif=exif.tobytes())
-    cleaned = clean_original(buffer.getvalue() + b"tail", "WEBP", "p.webp")
+    cleaned = clean_original(buffer.getvalue() + b"tail", "WEBP", "p.webp").data
     assert b"SERIAL-888" not in cleaned and not cleaned.endswith(b"tail")
     with Image.open(io.BytesIO(cleaned)) as image:
         assert image.format == "WEBP" and image.size == (300, 200)
@@ -123,7 +123,7 @@ def test_the_7000_by_7000_png_fails_with_a_reason_before_decoding(tmp_path: Path
     with pytest.raises(InvalidInput) as refused:
         open_photo(path.read_bytes(), "huge.png")
     message = str(refused.value)
-    assert "7000x7000 PNG" in message and "140 MB" in message and "over the 64 MB" in message
+    assert "7000x7000 PNG" in message and "140 MB" in message and "over the 96 MB" in message
 
     script = (
         "import resource, sys\n"
@@ -154,3 +154,13 @@ def test_a_big_jpeg_is_within_budget_thanks_to_draft_decoding() -> None:
     Image.new("RGB", (7000, 7000), (200, 30, 30)).save(buffer, "JPEG")
     photo = open_photo(buffer.getvalue(), "big.jpg")
     assert (photo.width, photo.height) == (7000, 7000)
+
+
+def test_other_formats_are_stored_as_png() -> None:
+    buffer = io.BytesIO()
+    Image.new("RGB", (300, 200), (10, 200, 30)).save(buffer, "GIF", comment=b"SERIAL-999")
+    cleaned = clean_original(buffer.getvalue() + b"tail", "GIF", "p.gif")
+    assert (cleaned.content_type, cleaned.extension) == ("image/png", "png")
+    assert b"SERIAL-999" not in cleaned.data
+    with Image.open(io.BytesIO(cleaned.data)) as image:
+        assert image.format == "PNG" and image.size == (300, 200)

@@ -66,8 +66,9 @@ FETCH_TIMEOUT_SECONDS = 15.0
 FETCH_MAX_REDIRECTS = 5
 # What one decoded photo may take in a work-horse (width x height x bands). Five recognition
 # work-horses share a 512 MB budget; JPEGs are draft-decoded far below this, other formats
-# (PNG, WebP) decode at full size. 64 MiB is a 21 MP RGB or 16 MP RGBA picture.
-MAX_DECODED_PHOTO_BYTES = 64 * 1024 * 1024
+# (PNG, WebP, HEIC, AVIF...) decode at full size. 96 MiB is 33 MP RGB or 25 MP RGBA: an
+# iPhone's 24 MP HEIC fits, a 48 MP one or the 7000x7000 PNG (140 MiB) does not.
+MAX_DECODED_PHOTO_BYTES = 96 * 1024 * 1024
 
 # API protection: submissions per API key per minute, and how deep the recognition queue may
 # grow before new submissions are asked to come back later.

@@ -36,8 +36,8 @@ def recognise(ctx: StageContext) -> str:
     # What we keep is re-written: no metadata (GPS, serials), nothing appended to the image.
     original = clean_original(data, photo.format, name)
     del data
-    original_key = workflow_key(ctx.workflow_id, version, f"original.{photo.extension}")
-    original_url = ctx.storage.put(original_key, original, photo.content_type)
+    original_key = workflow_key(ctx.workflow_id, version, f"original.{original.extension}")
+    original_url = ctx.storage.put(original_key, original.data, original.content_type)
     del original
     ctx.set_progress(defaults.PROGRESS_DOWNLOADED, WorkflowStep.IMAGE_RECOGNITION)
 

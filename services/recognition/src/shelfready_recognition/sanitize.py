@@ -4,13 +4,15 @@ A seller's file can carry GPS positions and camera serials (EXIF, XMP), comments
 thumbnails, or a ZIP or HTML document appended after the image. JPEGs are rewritten
 losslessly: the segments that decode the picture are copied, the orientation is kept in a
 minimal EXIF block (the image stage turns the photo by it), everything else and every byte
-after the end-of-image marker is dropped. PNG and WebP are decoded anyway (they cannot be
-draft-decoded) and are re-encoded from their pixels, already turned upright.
+after the end-of-image marker is dropped. Other formats are decoded at full size anyway (they
+cannot be draft-decoded) and are re-encoded from their pixels, already turned upright: WebP as
+WebP, everything else (PNG, GIF, TIFF, BMP, HEIC, AVIF) as PNG.
 """
 
 from __future__ import annotations
 
 import io
+from dataclasses import dataclass
 
 from PIL import Image, ImageOps
 
@@ -23,11 +25,20 @@ _APP0, _APP2, _APP14, _COM = 0xE0, 0xE2, 0xEE, 0xFE
 ORIENTATION = 0x0112
 
 
-def clean_original(data: bytes, image_format: str, name: str) -> bytes:
-    """`data` (already validated as a JPEG, PNG or WebP) without metadata or trailing bytes."""
+@dataclass(frozen=True)
+class CleanOriginal:
+    data: bytes
+    content_type: str
+    extension: str
+
+
+def clean_original(data: bytes, image_format: str, name: str) -> CleanOriginal:
+    """`data` (an accepted photo) without metadata or trailing bytes, and its stored type."""
     if image_format == "JPEG":
-        return clean_jpeg(data, name)
-    return _reencode(data, image_format, name)
+        return CleanOriginal(clean_jpeg(data, name), "image/jpeg", "jpg")
+    if image_format == "WEBP":
+        return CleanOriginal(_reencode(data, "WEBP", name), "image/webp", "webp")
+    return CleanOriginal(_reencode(data, "PNG", name), "image/png", "png")
 
 
 def _keep(marker: int, payload: bytes) -> bool:
