@@ -45,6 +45,7 @@ BASE_IMAGE_LIBRARIES = frozenset(
         "ld-linux-aarch64.so.1",
         "libc.so.6",
         "libm.so.6",
+        "libmvec.so.1",  # glibc's vector maths (libc6), needed by pillow-heif's codecs
         "libdl.so.2",
         "libpthread.so.0",
         "librt.so.1",

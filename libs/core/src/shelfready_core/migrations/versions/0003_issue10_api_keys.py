@@ -1,7 +1,7 @@
 """API keys with owners: workflow.owner and the api_key table
 
 Revision ID: 0003_issue10
-Revises: 0002_issue14
+Revises: 0002_issue8
 Create Date: 2026-12-02 06:00:00
 """
 
@@ -12,7 +12,7 @@ import sqlmodel
 from alembic import op
 
 revision: str = "0003_issue10"
-down_revision: str | None = "0002_issue14"
+down_revision: str | None = "0002_issue8"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
