@@ -352,7 +352,9 @@ def readable_reason(exc_type: type[BaseException] | None, exc: BaseException | N
     if exc is None:
         return "unknown error"
     text = one_sentence(exc)
-    if isinstance(exc, InvalidInput | OutageOutlasted | CredentialRejected | NotRetryable | ReadableStageError):
+    if isinstance(
+        exc, InvalidInput | OutageOutlasted | CredentialRejected | NotRetryable | ReadableStageError
+    ):
         return text
     return f"{type(exc).__name__}: {text}"
 
