@@ -165,6 +165,8 @@ def pipeline(
         # Detect a killed worker's job within seconds instead of RQ's minute-plus.
         "SHELFREADY_JOB_MONITORING_INTERVAL": "1",
         "SHELFREADY_HEARTBEAT_GRACE": "2",
+        # Small test photos: two image jobs fit easily (the default of 1 is for 24 MP photos).
+        "IMAGEGEN_CONCURRENCY": "2",
         "LOG_LEVEL": "INFO",
     }
     pipe = Pipeline(env=env, storage_dir=storage_dir)

@@ -55,6 +55,8 @@ def fleet(
         "SHELFREADY_STORAGE_DIR": str(storage_dir),
         "SHELFREADY_JOB_MONITORING_INTERVAL": "1",
         "SHELFREADY_HEARTBEAT_GRACE": "2",
+        # Small test photos: two image jobs fit easily (the default of 1 is for 24 MP photos).
+        "IMAGEGEN_CONCURRENCY": "2",
         "LOG_LEVEL": "INFO",
     }
     pipe = Pipeline(env=env, storage_dir=storage_dir)

@@ -30,7 +30,9 @@ QUEUE_POLICIES: dict[str, QueuePolicy] = {
     # Copy plus one repair turn can take two model calls.
     "listing": QueuePolicy(LISTING_QUEUE, timeout_seconds=90, concurrency=3),
     # Five renders (or image-API calls with polling) of up to 24 MP photos.
-    "imagegen": QueuePolicy(IMAGEGEN_QUEUE, timeout_seconds=600, concurrency=2),
+    # One job: the segmentation model's ~180 MB of activations per job keeps two of them on 24 MP
+    # photos over the 512 MB budget (docs/memory.md); scale imagegen by replicas.
+    "imagegen": QueuePolicy(IMAGEGEN_QUEUE, timeout_seconds=600, concurrency=1),
 }
 
 SERVICES: tuple[str, ...] = tuple(QUEUE_POLICIES)
