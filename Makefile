@@ -22,7 +22,8 @@ demo: install  ## Run the pipeline on the bundled sample photos (no Redis/Postgr
 	$(RUN) shelfready demo
 
 test: install  ## Run the test suite (needs PostgreSQL and Redis on localhost)
-	$(RUN) pytest -n 2 $(PYTEST_ARGS)
+# Four test processes on two cores: the long tests mostly wait (outages, worker pools).
+	$(RUN) pytest -n 4 --dist worksteal $(PYTEST_ARGS)
 
 lint: install  ## Ruff lint + format check, mypy
 	$(RUN) ruff check .

@@ -25,6 +25,7 @@ from PIL import Image
 from shelfready_core.schemas import BoundingBox
 from shelfready_imagegen import saliency
 from shelfready_imagegen.cutout_quality import MISSED_PART, Quality, assess
+from shelfready_imagegen.grabcut import grabcut_foreground
 from shelfready_imagegen.photo import has_real_transparency, to_rgb_or_rgba
 from shelfready_imagegen.segment import segment
 
@@ -363,23 +364,13 @@ def _grabcut(
         # A box covering the whole photo leaves no sure background: trust the border band.
         sure = _border_mask((rb - rt, rr - rl)) & (region <= threshold)
         labels[sure] = cv2.GC_BGD
-    bgd_model = np.zeros((1, 65), np.float64)
-    fgd_model = np.zeros((1, 65), np.float64)
     mask = np.zeros((h, w), np.uint8)
     try:
-        cv2.grabCut(  # type: ignore[call-overload]  # rect is None in mask mode
-            cv2.cvtColor(np.ascontiguousarray(work[rt:rb, rl:rr]), cv2.COLOR_RGB2BGR),
-            labels,
-            None,
-            bgd_model,
-            fgd_model,
-            GRABCUT_ITERATIONS,
-            cv2.GC_INIT_WITH_MASK,
-        )
+        foreground = grabcut_foreground(work[rt:rb, rl:rr], labels, GRABCUT_ITERATIONS)
     except cv2.error as exc:
         # GrabCut refuses masks with a single class; the colour difference is a fair answer then.
         logger.warning("GrabCut failed (%s); using the colour-difference mask", exc)
-    foreground = (labels == cv2.GC_FGD) | (labels == cv2.GC_PR_FGD)
+        foreground = (labels == cv2.GC_FGD) | (labels == cv2.GC_PR_FGD)
     mask[rt:rb, rl:rr] = np.where(foreground, 255, 0).astype(np.uint8)
     return mask
 

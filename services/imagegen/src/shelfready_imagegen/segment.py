@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from shelfready_imagegen.grabcut import grabcut_foreground
 from shelfready_imagegen.saliency import SaliencyModel
 
 logger = logging.getLogger(__name__)
@@ -93,21 +94,11 @@ def background_inside(work: np.ndarray, mask: np.ndarray) -> float:
     top, left = (int(v.min()) for v in np.nonzero(ring))
     bottom, right = (int(v.max()) + 1 for v in np.nonzero(ring))
     labels = np.where(m > 0, cv2.GC_PR_FGD, cv2.GC_BGD).astype(np.uint8)[top:bottom, left:right]
-    bgd, fgd = np.zeros((1, 65), np.float64), np.zeros((1, 65), np.float64)
     try:
-        cv2.grabCut(  # type: ignore[call-overload]  # rect is None in mask mode
-            cv2.cvtColor(np.ascontiguousarray(work[top:bottom, left:right]), cv2.COLOR_RGB2BGR),
-            labels,
-            None,
-            bgd,
-            fgd,
-            3,
-            cv2.GC_INIT_WITH_MASK,
-        )
+        fg = grabcut_foreground(work[top:bottom, left:right], labels, 3)
     except cv2.error:
         return 0.0
     kept = np.zeros_like(mask)
-    fg = (labels == cv2.GC_FGD) | (labels == cv2.GC_PR_FGD)
     kept[top:bottom, left:right] = np.where(fg, 255, 0).astype(np.uint8)
     kept = cv2.morphologyEx(kept, cv2.MORPH_OPEN, np.ones((3, 3), np.uint8)) & mask
     return 1.0 - float((kept > 0).sum()) / max(1, int(m.sum()))
@@ -185,22 +176,12 @@ def _refine(
     labels[(inner > 0)[top:bottom, left:right]] = cv2.GC_FGD
     if not (labels == cv2.GC_BGD).any() or not (labels == cv2.GC_FGD).any():
         return mask
-    bgd, fgd = np.zeros((1, 65), np.float64), np.zeros((1, 65), np.float64)
     try:
-        cv2.grabCut(  # type: ignore[call-overload]  # rect is None in mask mode
-            cv2.cvtColor(np.ascontiguousarray(work[top:bottom, left:right]), cv2.COLOR_RGB2BGR),
-            labels,
-            None,
-            bgd,
-            fgd,
-            2,
-            cv2.GC_INIT_WITH_MASK,
-        )
+        fg = grabcut_foreground(work[top:bottom, left:right], labels, 2)
     except cv2.error as exc:
         logger.warning("GrabCut edge refinement failed (%s); keeping the model's edge", exc)
         return mask
     out = np.zeros_like(mask)
-    fg = (labels == cv2.GC_FGD) | (labels == cv2.GC_PR_FGD)
     out[top:bottom, left:right] = np.where(fg, 255, 0).astype(np.uint8)
     return out
 
