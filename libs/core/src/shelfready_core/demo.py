@@ -130,6 +130,9 @@ def _markdown(data: dict, images: list) -> str:  # type: ignore[type-arg]
         quality = listing["quality"]
         verdict = "approved" if quality["approved"] else "needs review"
         lines += [f"Quality score: {quality['score']} ({verdict})", ""]
+        lines += _bullets("Why it needs review", listing.get("review_reasons"))
+        lines += _bullets("Score deductions", quality.get("reasons"))
+        lines += _bullets("Fixed automatically", listing.get("fixes"))
         lines += ["## Bullet points", ""] + [f"- {b}" for b in listing["bullet_points"]] + [""]
         lines += ["## Description", "", listing["description"], ""]
         lines += [
@@ -140,6 +143,7 @@ def _markdown(data: dict, images: list) -> str:  # type: ignore[type-arg]
         ]
     if images:
         lines += ["## Images", ""]
+        lines += _bullets("Image set review", (data.get("images") or {}).get("review_reasons"))
         for item, name in images:
             verdict = "passes" if (item.get("compliance") or {}).get("passed") else "check"
             lines.append(f"![{item['kind']}](images/{name}) {item['kind']} ({verdict})")
@@ -147,8 +151,32 @@ def _markdown(data: dict, images: list) -> str:  # type: ignore[type-arg]
     return "\n".join(lines)
 
 
+def _bullets(heading: str, items: list[str] | None) -> list[str]:
+    """A markdown sub-section listing `items`, or nothing when there are none."""
+    if not items:
+        return []
+    return [f"### {heading}", "", *(f"- {item}" for item in items), ""]
+
+
+def _review(data: dict) -> str:  # type: ignore[type-arg]
+    """What a person still has to look at (reasons per part), or "nothing"."""
+    listing = data.get("listing") or {}
+    images = data.get("images") or {}
+    if listing.get("approved") and not images.get("needs_review"):
+        return "nothing"
+    parts = [
+        f"{what} {len(reasons)}"
+        for what, reasons in (
+            ("listing", listing.get("review_reasons") or []),
+            ("images", images.get("review_reasons") or []),
+        )
+        if reasons
+    ]
+    return ", ".join(parts) or "listing"
+
+
 def _print_summary(results: list[dict], out_dir: Path, console: Console) -> None:  # type: ignore[type-arg]
-    table = Table("photo", "status", "title", "quality", "images", "cost $")
+    table = Table("photo", "status", "title", "quality", "images", "to review", "cost $")
     for data in results:
         listing = data.get("listing") or {}
         items = (data.get("images") or {}).get("items", [])
@@ -159,7 +187,10 @@ def _print_summary(results: list[dict], out_dir: Path, console: Console) -> None
             (listing.get("title") or "")[:60],
             str((listing.get("quality") or {}).get("score", "")),
             f"{good}/{len(items)} compliant",
+            _review(data),
             f"{data['usage']['total_cost_usd']:.4f}",
         )
     console.print(table)
-    console.print(f"Listings and images written under {out_dir}/")
+    console.print(
+        f"Listings and images written under {out_dir}/; each listing.md says why it needs review."
+    )
