@@ -13,6 +13,7 @@ from pydantic import SecretStr
 
 from shelfready_core.claude.breaker import LocalCircuitBreaker
 from shelfready_core.config import Settings
+from shelfready_core.errors import CredentialRejected
 from shelfready_core.schemas import ListingDraft, ListingRequest, ProductAnalysis
 from shelfready_imagegen.image_api import (
     ImageAPICredentialRejected,
@@ -255,3 +256,39 @@ def test_image_set_with_provider_one_failing_image(mode: str) -> None:
         if image.data:
             assert (image.width, image.height) == (2000, 2000)
             assert image.compliance["passed"], image.compliance["reasons"]
+
+
+def test_a_rejected_key_defers_the_image_set_instead_of_delivering_it_partial() -> None:
+    """The stage defers on CredentialRejected (a configuration outage), so the set must not
+    swallow it as one failed image."""
+    photo = load_photo((SAMPLES / "wireless-headphones.png").read_bytes())
+    listing = ListingDraft(
+        title="Wireless Headphones",
+        bullet_points=["a: b"] * 5,
+        description="d",
+        keywords=["headphones"],
+        image_prompts=["p"] * 5,
+    )
+    product = ProductAnalysis(
+        product_type="headphones",
+        product_name="Headphones",
+        category="Electronics",
+        confidence=0.9,
+        description="Over-ear headphones.",
+    )
+    breaker = LocalCircuitBreaker("image-api-test-set-rejected", open_seconds=60)
+    with serve_image_api() as api:
+        provider = OpenAIImagesProvider(
+            api.base_url, SecretStr("sk-wrong"), "m", sleep=Sleeps(), breaker=breaker
+        )
+        with pytest.raises(CredentialRejected) as rejected:
+            build_image_set(
+                photo,
+                bbox=None,
+                product=product,
+                listing=listing,
+                request=ListingRequest(),
+                provider=provider,
+            )
+        assert len(api.requests) == 1  # the first secondary image's call, then nothing
+    assert rejected.value.cause == "SHELFREADY_IMAGE_API_KEY was rejected"

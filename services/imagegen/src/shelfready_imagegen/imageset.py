@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 
 from PIL import Image
 
+from shelfready_core.errors import CredentialRejected
 from shelfready_core.schemas import BoundingBox, ListingDraft, ListingRequest, ProductAnalysis
 from shelfready_imagegen.canvas import (
     CANVAS_SIDE,
@@ -150,6 +151,11 @@ def render_set(
         kind = IMAGE_KINDS[index - 1]
         try:
             image, encoded = _render_one(kind, index, context, listing, provider, reference)
+        except CredentialRejected:
+            # A rejected key is the deployment's outage, not this image's fault: the stage
+            # defers the whole set until the key works (issue 9), rather than delivering it
+            # without the API's images.
+            raise
         except Exception as exc:
             logger.warning("%s image failed: %s", kind, exc)
             failed = _failed(index, kind, exc)
