@@ -49,6 +49,25 @@ class WorkflowStep(StrEnum):
     IMAGE_SET_GENERATION = "IMAGE_SET_GENERATION"
 
 
+class EventKind(StrEnum):
+    """What a WorkflowEvent records. The one list of event kinds: a new kind is added here."""
+
+    STARTED = "started"
+    HANDED_OVER = "handed_over"
+    COMPLETED = "completed"
+    RETRYING = "retrying"
+    DEFERRED = "deferred"
+    FAILED = "failed"
+    RESUMED = "resumed"  # the reconciler re-enqueued a stuck workflow's job
+    CANCELLED = "cancelled"
+    RETRY_REQUESTED = "retry_requested"
+    IMAGE_REGENERATION_REQUESTED = "image_regeneration_requested"
+    IMAGE_REGENERATED = "image_regenerated"
+    IMAGE_FEEDBACK = "image_feedback"
+    LISTING_EDITED = "listing_edited"
+    LISTING_APPROVED = "listing_approved"
+
+
 class ImageSetStatus(StrEnum):
     PENDING = "PENDING"
     COMPLETED = "COMPLETED"

@@ -1,0 +1,184 @@
+"""The stage registry: which stages are installed, in what order, and what each one owns.
+
+Core never names a stage. Each service package declares one `Stage` and registers it through
+the `shelfready.stages` package entry point; core discovers the installed ones here. Adding a
+stage means adding a package (plus its Dockerfile and Railway file), nothing else:
+
+    [project.entry-points."shelfready.stages"]
+    mystage = "my_package.stage:STAGE"
+
+The pipeline order comes from each stage's `after` (the stage that hands over to it). An image
+that installs one service still knows every stage's queue name and steps because a stage's
+*declaration* lives in a small module with no heavy imports; its job code is imported only by
+the worker that runs it (by dotted path).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from functools import cache
+from importlib.metadata import entry_points
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ENTRY_POINT_GROUP = "shelfready.stages"
+
+
+class StageSettings(BaseSettings):
+    """Settings one stage reads. A stage subclasses it, gives `concurrency` its default and
+    env alias (e.g. RECOGNITION_CONCURRENCY) and adds its own fields, each with a description:
+    the start-up check and the README's table are generated from these fields."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
+
+    concurrency: int = Field(1, ge=1, description="parallel jobs of this stage's worker pool")
+
+
+@dataclass(frozen=True)
+class QueuePolicy:
+    """How one queue's jobs run: the figures the BullMQ fleet was tuned to."""
+
+    name: str
+    timeout_seconds: int
+    retry_intervals: tuple[int, ...] = (2, 4, 8)  # 3 retries, exponential backoff
+
+    @property
+    def max_retries(self) -> int:
+        return len(self.retry_intervals)
+
+
+@dataclass(frozen=True)
+class Stage:
+    """One stage of the pipeline, as its own package declares it."""
+
+    name: str  # also the service name: `shelfready worker <name>`, metric and log labels
+    queue: QueuePolicy
+    job: str  # dotted path of the RQ entry point, called with the workflow id
+    steps: tuple[str, ...]  # the workflow steps this stage moves a workflow out of; [0] = entry
+    after: str | None  # the stage that hands over to this one; None for the first stage
+    # The workflow's progress (0-100) once this stage has handed over.
+    progress_done: int
+    settings: type[StageSettings] = StageSettings
+    # Further job kinds this stage's queue runs, by name -> dotted path (e.g. regenerating one
+    # image); they share the stage's lifecycle and policy.
+    jobs: Mapping[str, str] = field(default_factory=dict)
+    # Dotted path of a function the worker pool calls once before it forks (load models).
+    preload: str | None = None
+    description: str = ""
+
+    def load_settings(self) -> StageSettings:
+        return self.settings()
+
+
+class PipelineError(RuntimeError):
+    """The installed stages do not form one pipeline (duplicate names, a broken chain...)."""
+
+
+@dataclass(frozen=True)
+class Pipeline:
+    """The installed stages in pipeline order."""
+
+    stages: tuple[Stage, ...]
+
+    def __iter__(self) -> Iterator[Stage]:
+        return iter(self.stages)
+
+    def __len__(self) -> int:
+        return len(self.stages)
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(stage.name for stage in self.stages)
+
+    @property
+    def first(self) -> Stage:
+        return self.stages[0]
+
+    @property
+    def steps(self) -> tuple[str, ...]:
+        """Every step, in pipeline order."""
+        return tuple(step for stage in self.stages for step in stage.steps)
+
+    def get(self, name: str) -> Stage:
+        for stage in self.stages:
+            if stage.name == name:
+                return stage
+        raise KeyError(f"no stage {name!r} is installed (installed: {', '.join(self.names)})")
+
+    def __contains__(self, name: object) -> bool:
+        return name in self.names
+
+    def next_after(self, name: str) -> Stage | None:
+        """The stage a finished `name` hands over to, or None when `name` is the last."""
+        for stage in self.stages:
+            if stage.after == name:
+                return stage
+        return None
+
+    def owner_of(self, step: str) -> Stage:
+        """The stage that moves a workflow out of `step`."""
+        for stage in self.stages:
+            if step in stage.steps:
+                return stage
+        raise KeyError(f"no installed stage owns step {step!r}")
+
+    def by_queue(self, queue_name: str) -> Stage:
+        for stage in self.stages:
+            if stage.queue.name == queue_name:
+                return stage
+        raise KeyError(f"no installed stage uses queue {queue_name!r}")
+
+    def step_position(self, step: str) -> int:
+        return self.steps.index(step)
+
+
+def order(stages: list[Stage]) -> Pipeline:
+    """Chain the stages by `after`; refuse anything that is not one straight line."""
+    by_name: dict[str, Stage] = {}
+    for stage in stages:
+        if stage.name in by_name:
+            raise PipelineError(f"two installed stages are named {stage.name!r}")
+        by_name[stage.name] = stage
+    for kind, values in (
+        ("queue", [s.queue.name for s in stages]),
+        ("step", [step for s in stages for step in s.steps]),
+    ):
+        repeated = sorted({v for v in values if values.count(v) > 1})
+        if repeated:
+            raise PipelineError(f"more than one installed stage declares {kind} {repeated[0]!r}")
+    firsts = [s for s in stages if s.after is None]
+    if len(firsts) != 1:
+        raise PipelineError(
+            f"exactly one stage must come first (after=None); found {len(firsts)}: "
+            + ", ".join(s.name for s in firsts)
+        )
+    chain = [firsts[0]]
+    while len(chain) < len(stages):
+        followers = [s for s in stages if s.after == chain[-1].name]
+        if len(followers) != 1:
+            missing = sorted(set(by_name) - {s.name for s in chain})
+            raise PipelineError(
+                f"{len(followers)} stages follow {chain[-1].name!r}; "
+                f"not reachable in one line: {', '.join(missing)}"
+            )
+        chain.append(followers[0])
+    return Pipeline(tuple(chain))
+
+
+@cache
+def pipeline() -> Pipeline:
+    """The installed stages, discovered once per process from the package entry points."""
+    found: list[Stage] = []
+    for point in entry_points(group=ENTRY_POINT_GROUP):
+        stage = point.load()
+        if not isinstance(stage, Stage):
+            raise PipelineError(f"entry point {point.name!r} ({point.value}) is not a Stage")
+        found.append(stage)
+    if not found:
+        raise PipelineError(
+            f"no stage is installed (no {ENTRY_POINT_GROUP!r} entry point); "
+            "install a service package, e.g. `uv sync --all-packages`"
+        )
+    return order(found)
