@@ -43,6 +43,9 @@ def test_three_services_migrating_at_once_all_succeed(pg_url: str, tmp_path: Pat
     assert revision == head_revision()  # every migration applied, once
     assert {"workflow", "product", "listing", "image_set", "listing_image", "api_usage"} <= tables
     assert {"listing_version", "api_key"} <= tables
+    with psycopg.connect(pg_url) as conn:  # each image records the stages it installs
+        names = {row[0] for row in conn.execute("SELECT name FROM stage_record").fetchall()}
+    assert names == {"recognition", "listing", "imagegen"}
 
 
 def test_migrating_again_keeps_existing_rows(pg_url: str, tmp_path: Path) -> None:

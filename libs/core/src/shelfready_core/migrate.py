@@ -66,7 +66,21 @@ def migrate(settings: Settings, revision: str = "head") -> tuple[str | None, str
         log.info("schema up to date at revision %s", after)
     else:
         log.info("schema migrated from %s to %s", before, after)
+    if revision == "head":
+        register_installed_stages(settings)
     return before, after
+
+
+def register_installed_stages(settings: Settings) -> None:
+    """Record this image's stages, so the images that do not install them can hand over to
+    them (stage_records.py). Run at pre-deploy (`shelfready migrate`) and by a pool's start."""
+    from shelfready_core import stage_records
+    from shelfready_core.db import session_scope
+    from shelfready_core.stages import forget_cached_registrations, installed
+
+    with session_scope(settings) as session:
+        stage_records.register(session, installed())
+    forget_cached_registrations()
 
 
 def schema_is_current(settings: Settings) -> bool:

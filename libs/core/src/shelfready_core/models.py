@@ -271,3 +271,14 @@ def upsert_by_workflow(
         row.updated_at = utcnow()
     session.add(row)
     return row
+
+
+class StageRecord(SQLModel, table=True):
+    """A stage's declaration as its own image registered it (stage_records.py): how an image
+    that installs one stage knows the others, e.g. which queue the next stage serves."""
+
+    __tablename__ = "stage_record"
+
+    name: str = Field(primary_key=True, max_length=64)
+    declaration: dict[str, Any] | None = _json_column(nullable=False)
+    updated_at: datetime = _timestamp()

@@ -15,13 +15,21 @@ the worker that runs it (by dotted path).
 
 from __future__ import annotations
 
+import logging
+import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from importlib.metadata import entry_points
+from typing import TYPE_CHECKING
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+if TYPE_CHECKING:
+    from sqlmodel import Session
+
+log = logging.getLogger(__name__)
 
 ENTRY_POINT_GROUP = "shelfready.stages"
 
@@ -94,6 +102,12 @@ class Pipeline:
 
     @property
     def first(self) -> Stage:
+        """The stage a new workflow starts at."""
+        if not self.stages or self.stages[0].after is not None:
+            raise PipelineError(
+                "the first stage is not installed here and has not registered yet; "
+                "deploy its service (its pre-deploy `shelfready migrate` registers it)"
+            )
         return self.stages[0]
 
     @property
@@ -111,7 +125,7 @@ class Pipeline:
         return name in self.names
 
     def next_after(self, name: str) -> Stage | None:
-        """The stage a finished `name` hands over to, or None when `name` is the last."""
+        """The stage a finished `name` hands over to, or None when `name` is the last known."""
         for stage in self.stages:
             if stage.after == name:
                 return stage
@@ -135,7 +149,9 @@ class Pipeline:
 
 
 def order(stages: list[Stage]) -> Pipeline:
-    """Chain the stages by `after`; refuse anything that is not one straight line."""
+    """Chain the stages by `after`. Refuses what cannot be one line (two stages with a name, a
+    queue or a step in common, two first stages, two stages after one); a stage whose
+    predecessor is not known here yet is kept, after the known line."""
     by_name: dict[str, Stage] = {}
     for stage in stages:
         if stage.name in by_name:
@@ -149,36 +165,97 @@ def order(stages: list[Stage]) -> Pipeline:
         if repeated:
             raise PipelineError(f"more than one installed stage declares {kind} {repeated[0]!r}")
     firsts = [s for s in stages if s.after is None]
-    if len(firsts) != 1:
+    if len(firsts) > 1:
         raise PipelineError(
-            f"exactly one stage must come first (after=None); found {len(firsts)}: "
+            "exactly one stage may come first (after=None); found "
             + ", ".join(s.name for s in firsts)
         )
-    chain = [firsts[0]]
-    while len(chain) < len(stages):
-        followers = [s for s in stages if s.after == chain[-1].name]
-        if len(followers) != 1:
-            missing = sorted(set(by_name) - {s.name for s in chain})
+    followers: dict[str | None, Stage] = {}
+    for stage in stages:
+        if stage.after in followers:
             raise PipelineError(
-                f"{len(followers)} stages follow {chain[-1].name!r}; "
-                f"not reachable in one line: {', '.join(missing)}"
+                f"two stages follow {stage.after!r}: {followers[stage.after].name}, {stage.name}"
             )
-        chain.append(followers[0])
+        followers[stage.after] = stage
+    # The known line from the first stage, then each fragment whose head waits for an unknown
+    # predecessor (an image that installs one stage before the others have registered).
+    heads = firsts + sorted(
+        (s for s in stages if s.after is not None and s.after not in by_name),
+        key=lambda s: s.progress_done,
+    )
+    chain: list[Stage] = []
+    for head in heads:
+        link: Stage | None = head
+        while link is not None and link not in chain:
+            chain.append(link)
+            link = followers.get(link.name)
+    if len(chain) != len(stages):
+        looped = sorted(set(by_name) - {s.name for s in chain})
+        raise PipelineError(f"stages that follow each other in a loop: {', '.join(looped)}")
     return Pipeline(tuple(chain))
 
 
 @cache
-def pipeline() -> Pipeline:
-    """The installed stages, discovered once per process from the package entry points."""
+def installed() -> tuple[Stage, ...]:
+    """The stages installed in this environment, from the package entry points (once)."""
     found: list[Stage] = []
     for point in entry_points(group=ENTRY_POINT_GROUP):
         stage = point.load()
         if not isinstance(stage, Stage):
             raise PipelineError(f"entry point {point.name!r} ({point.value}) is not a Stage")
         found.append(stage)
-    if not found:
+    return tuple(found)
+
+
+# How long this process trusts what it read of the registered stages.
+REGISTERED_TTL_SECONDS = 30.0
+RETRY_UNREADABLE_SECONDS = 5.0
+_registered_cache: tuple[float, tuple[Stage, ...]] | None = None
+
+
+def pipeline(session: Session | None = None) -> Pipeline:
+    """The stages installed here plus those other images registered (stage_records.py).
+    With `session`, the registrations are read fresh in that transaction; without, from a
+    cache renewed every 30 s (and only the installed stages while the database is away)."""
+    local = {stage.name: stage for stage in installed()}
+    remote = _registered(session)
+    merged = [*local.values(), *(s for s in remote if s.name not in local)]
+    if not merged:
         raise PipelineError(
-            f"no stage is installed (no {ENTRY_POINT_GROUP!r} entry point); "
+            f"no stage is installed (no {ENTRY_POINT_GROUP!r} entry point) or registered; "
             "install a service package, e.g. `uv sync --all-packages`"
         )
-    return order(found)
+    return order(merged)
+
+
+def _registered(session: Session | None) -> tuple[Stage, ...]:
+    global _registered_cache
+    from shelfready_core import stage_records
+
+    if session is not None:
+        return tuple(stage_records.registered(session))
+    now = time.monotonic()
+    if _registered_cache is not None and now < _registered_cache[0]:
+        return _registered_cache[1]
+    from shelfready_core.config import get_settings
+
+    settings = get_settings()
+    found: tuple[Stage, ...] = ()
+    ttl = REGISTERED_TTL_SECONDS
+    if settings.database_url is not None:  # the embedded demo installs every stage itself
+        try:
+            from shelfready_core.db import session_scope
+
+            with session_scope(settings) as fresh:
+                found = tuple(stage_records.registered(fresh))
+        except Exception as exc:  # database away or not migrated yet: what is installed here
+            log.debug("registered stages unavailable: %s", exc)
+            ttl = RETRY_UNREADABLE_SECONDS
+    _registered_cache = (now + ttl, found)
+    return found
+
+
+def forget_cached_registrations() -> None:
+    """Read the registered stages afresh on the next `pipeline()` (tests, after a register)."""
+    global _registered_cache
+    _registered_cache = None
