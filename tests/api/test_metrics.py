@@ -20,10 +20,16 @@ def test_metrics_count_the_created_workflow_and_its_waiting_job(client: TestClie
         for sample in family.samples
     }
     assert samples[("shelfready_workflows", (("status", "PENDING"),))] == 1
-    waiting = (("queue", "image-recognition"), ("state", "waiting"))
+    waiting = (("queue", "image-recognition"), ("stage", "recognition"), ("state", "waiting"))
     assert samples[("shelfready_queue_jobs", waiting)] == 1
     assert (
-        samples[("shelfready_queue_oldest_job_age_seconds", (("queue", "image-recognition"),))] >= 0
+        samples[
+            (
+                "shelfready_queue_oldest_job_age_seconds",
+                (("queue", "image-recognition"), ("stage", "recognition")),
+            )
+        ]
+        >= 0
     )
     assert (
         samples[("shelfready_breaker_state", (("breaker", "anthropic"), ("state", "closed")))] == 1

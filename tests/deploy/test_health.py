@@ -176,7 +176,10 @@ def test_endpoint_answers_200_then_503_when_the_worker_is_gone(
         metrics = httpx.get(f"{base}/metrics", timeout=10)  # Prometheus, beside /health
         assert metrics.status_code == 200
         assert metrics.headers["content-type"].startswith("text/plain; version=0.0.4")
-        assert 'shelfready_queue_workers{queue="listing-generation"} 1.0' in metrics.text
+        assert (
+            'shelfready_queue_workers{queue="listing-generation",stage="listing"} 1.0'
+            in metrics.text
+        )
 
         worker.register_death()
         response = httpx.get(f"{base}/health", timeout=10)

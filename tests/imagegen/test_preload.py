@@ -8,10 +8,11 @@ import sys
 CHILD = """
 import os
 from PIL import Image, ImageDraw
-from shelfready_core.worker import load_service
+from shelfready_core.stage_select import load_stage
+from shelfready_core.stages import pipeline
 from shelfready_imagegen import saliency, text_detect
 
-load_service("imagegen")
+load_stage(pipeline().get("imagegen"))  # what the worker pool does: the declared preload
 assert len(saliency._models) == 1 and text_detect._session is not None
 model = next(iter(saliency._models.values()))
 pid = os.fork()

@@ -61,8 +61,10 @@ def test_pool_metrics_and_job_context_in_json_logs(pipeline: Pipeline, tmp_path:
     assert value(samples, "shelfready_workflow_failures_total", stage="recognition") == 1
     assert value(samples, "shelfready_workflows", status="COMPLETED") == 1
     assert value(samples, "shelfready_workflows", status="FAILED") == 1
-    assert value(samples, "shelfready_queue_workers", queue="image-recognition") == 2
-    assert value(samples, "shelfready_queue_jobs", queue="image-recognition", state="waiting") == 0
+    recognition = {"queue": "image-recognition", "stage": "recognition"}
+    assert value(samples, "shelfready_queue_workers", **recognition) == 2
+    waiting = ("shelfready_queue_jobs", tuple(sorted({**recognition, "state": "waiting"}.items())))
+    assert samples[waiting] == 0  # present (an absent sample would read 0 too)
     assert value(samples, "shelfready_breaker_state", breaker="anthropic", state="closed") == 1
     calls = [k for k in samples if k[0] == "shelfready_claude_calls_total"]
     assert {dict(labels)["stage"] for _, labels in calls} >= {"recognition", "listing"}

@@ -7,16 +7,16 @@ import os
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from shelfready_core import defaults
 from shelfready_core.cli_console import LazyConsole
 from shelfready_core.errors import ShelfReadyError
 
 if TYPE_CHECKING:
     from shelfready_core.config import Settings
+    from shelfready_core.stages import Stage
 
 # Locals are never shown in tracebacks: they can hold secrets.
 app = typer.Typer(
@@ -31,7 +31,21 @@ app = typer.Typer(
 console = LazyConsole(stderr=True, soft_wrap=True)
 out = LazyConsole(soft_wrap=True)
 
-SERVICE_CHOICES = [*defaults.SERVICES, "all"]
+# The installed stages are discovered when a command needs them (`stage_select`), not here:
+# `--help` and commands that run no stage stay fast and work when the pipeline does not.
+STAGE_HELP = "An installed stage (the shelfready.stages entry points), or all"
+# One pool for every queue (development, small deploys): a few processes shared by the stages.
+ALL_STAGES_CONCURRENCY = 3
+
+
+def _stages_named(name: str) -> list[Stage]:
+    from shelfready_core.stage_select import StageNotInstalled, select_stages
+    from shelfready_core.stages import PipelineError
+
+    try:
+        return select_stages(name)
+    except (StageNotInstalled, PipelineError) as exc:
+        raise _fail(str(exc)) from exc
 
 
 def _settings() -> Settings:
@@ -82,28 +96,32 @@ def migrate() -> None:
 
 @app.command()
 def worker(
-    service: Annotated[str, typer.Argument(help="recognition | listing | imagegen | all")],
+    service: Annotated[str, typer.Argument(help=STAGE_HELP)],
     concurrency: Annotated[int | None, typer.Option(min=1, help="Worker processes")] = None,
     burst: Annotated[bool, typer.Option(help="Exit when the queues are empty")] = False,
 ) -> None:
-    """Run the worker(s) for one service's queue, or for all queues."""
+    """Run the worker(s) for one stage's queue, or for all installed stages' queues."""
     from shelfready_core.redis_conn import WORKER_RETRIES, get_redis, set_retries
+    from shelfready_core.stage_select import StageNotInstalled
     from shelfready_core.startup import StartupError, preflight
-    from shelfready_core.worker import ServiceNotInstalled, run_workers
+    from shelfready_core.worker import run_workers
 
-    if service not in SERVICE_CHOICES:
-        raise _fail(f"unknown service {service!r}; choose one of {', '.join(SERVICE_CHOICES)}")
+    stages = _stages_named(service)
     try:
         preflight(os.environ, console.print)
     except StartupError as exc:
         raise _fail(str(exc)) from exc
     settings = _settings()
-    services = list(defaults.SERVICES) if service == "all" else [service]
-    count = concurrency or (3 if service == "all" else settings.concurrency(service))
+    if concurrency is not None:
+        count = concurrency
+    elif len(stages) == 1:
+        count = stages[0].load_settings().concurrency
+    else:
+        count = ALL_STAGES_CONCURRENCY
     set_retries(WORKER_RETRIES)  # workers ride out a Redis restart
     try:
-        run_workers(settings, get_redis(settings), services, concurrency=count, burst=burst)
-    except ServiceNotInstalled as exc:
+        run_workers(settings, get_redis(settings), stages, concurrency=count, burst=burst)
+    except StageNotInstalled as exc:
         raise _fail(str(exc)) from exc
 
 
@@ -203,7 +221,7 @@ def _field_errors(exc: object) -> str:
     )
 
 
-def _status_json(settings: Settings, workflow_id: str, events: bool = False) -> dict:
+def _status_json(settings: Settings, workflow_id: str, events: bool = False) -> dict[str, Any]:
     from shelfready_core.db import session_scope
     from shelfready_core.errors import WorkflowNotFound
     from shelfready_core.models import Workflow
@@ -282,10 +300,11 @@ def queues(
         return
     from rich.table import Table
 
-    table = Table("queue", "waiting", "running", "failed", "deferred", "scheduled", "workers")
+    columns = ("queue", "stage", "waiting", "running", "failed", "deferred", "scheduled", "workers")
+    table = Table(*columns)
     for row in stats:
         counts = (row.waiting, row.running, row.failed, row.deferred, row.scheduled, row.workers)
-        table.add_row(row.name, *(str(value) for value in counts))
+        table.add_row(row.name, row.stage, *(str(value) for value in counts))
     out.print(table)
 
 
@@ -456,7 +475,7 @@ def main() -> None:  # pragma: no cover - console-script shim
 
 @app.command()
 def health(
-    service: Annotated[str, typer.Option(help="recognition | listing | imagegen | all")],
+    service: Annotated[str, typer.Option(help=STAGE_HELP)],
     url: Annotated[
         str | None,
         typer.Option(help="Ask a running endpoint instead, e.g. http://127.0.0.1:8080/health"),
@@ -470,8 +489,7 @@ def health(
 
     from shelfready_core.health import check_health, fetch_health
 
-    if service not in SERVICE_CHOICES:
-        raise _fail(f"unknown service {service!r}; choose one of {', '.join(SERVICE_CHOICES)}")
+    _stages_named(service)  # an unknown or uninstalled name: one sentence, exit 1
     if url:
         report = fetch_health(url)
     else:

@@ -18,16 +18,16 @@ from rich.table import Table
 from rq import Queue, SimpleWorker
 from rq.scheduler import RQScheduler
 
-from shelfready_core import defaults
 from shelfready_core.config import Settings
 from shelfready_core.db import session_scope
 from shelfready_core.migrate import migrate
 from shelfready_core.producer import get_workflow, submit
 from shelfready_core.redis_conn import get_redis
 from shelfready_core.schemas import ListingRequest
+from shelfready_core.stage_select import load_stage, queue_names
+from shelfready_core.stages import pipeline
 from shelfready_core.storage import get_storage
 from shelfready_core.views import workflow_json
-from shelfready_core.worker import load_service, queue_names
 
 log = logging.getLogger(__name__)
 
@@ -43,8 +43,8 @@ def sample_photos(folder: Path = Path("samples")) -> list[Path]:
 def run_demo(
     settings: Settings, photos: list[Path] | None, out_dir: Path, *, console: Console
 ) -> bool:
-    for service in defaults.SERVICES:
-        load_service(service)
+    for stage in pipeline():  # every installed stage, run here by one SimpleWorker
+        load_stage(stage)
     migrate(settings)
     redis, storage = get_redis(settings), get_storage(settings)
     photos = photos or sample_photos()
@@ -70,7 +70,7 @@ def run_demo(
 
 
 def _work_until_done(settings: Settings, redis, ids: list[str], console: Console) -> None:  # type: ignore[no-untyped-def]
-    queues = [Queue(name, connection=redis) for name in queue_names(list(defaults.SERVICES))]
+    queues = [Queue(name, connection=redis) for name in queue_names(list(pipeline()))]
     worker = SimpleWorker(queues, connection=redis)
     scheduler = RQScheduler(queues, connection=redis)
     deadline = time.monotonic() + DEMO_TIMEOUT_SECONDS
@@ -87,7 +87,7 @@ def _work_until_done(settings: Settings, redis, ids: list[str], console: Console
             if done:
                 break
             if not worked:
-                scheduler.enqueue_scheduled_jobs()  # due retries and deferred jobs
+                scheduler.enqueue_scheduled_jobs()  # type: ignore[no-untyped-call]  # due retries
                 time.sleep(0.25)
 
 

@@ -145,7 +145,7 @@ def _check_pools(settings: Settings, redis: Redis, result: Diagnosis) -> None:
             "same database as the workers",
             False,
             "no worker pool has announced itself on this Redis",
-            "start the workers (`shelfready worker SERVICE`), or give this shell the same "
+            "start the workers (`shelfready worker STAGE`), or give this shell the same "
             "REDIS_URL as the workers",
         )
         return
@@ -165,12 +165,13 @@ def _check_queues(redis: Redis, result: Diagnosis) -> None:
     from rq import Queue, Worker
     from rq.scheduler import RQScheduler
 
-    from shelfready_core import defaults
     from shelfready_core.health import HEARTBEAT_MAX_AGE_SECONDS
     from shelfready_core.metrics import oldest_job_age
+    from shelfready_core.stages import pipeline
 
     now = datetime.now(UTC)
-    for service, policy in defaults.QUEUE_POLICIES.items():
+    for stage in pipeline():
+        service, policy = stage.name, stage.queue
         queue = Queue(policy.name, connection=redis)
         live = [
             worker

@@ -1,5 +1,5 @@
-"""Is this worker service healthy? Redis answers, the database answers, its workers beat, and
-no service has rejected our credentials (a tripped breaker names the key: a 503 says why).
+"""Is this worker service healthy? Redis answers, the database answers, its stages' workers
+beat, and no service has rejected our credentials (a tripped breaker names the key: a 503 says why).
 
 Three users: `shelfready health` (the images' Docker HEALTHCHECK), the two-route HTTP endpoint
 a worker serves on $PORT (Railway's deploy-time healthcheck), and operators. Every probe uses
@@ -27,11 +27,12 @@ from rq import Queue, Worker
 from rq.defaults import DEFAULT_WORKER_TTL
 from sqlalchemy import text
 
-from shelfready_core import defaults
 from shelfready_core.claude.breaker import KEY_PREFIX as BREAKER_KEY_PREFIX
 from shelfready_core.config import Settings
 from shelfready_core.db import get_engine
 from shelfready_core.redis_conn import normalise_redis_url
+from shelfready_core.stage_select import ALL, select_stages
+from shelfready_core.stages import Stage
 
 log = logging.getLogger(__name__)
 
@@ -80,16 +81,6 @@ class HealthReport:
         return "\n".join(lines)
 
 
-def services_for(service: str) -> list[str]:
-    """The services one name stands for: itself, or every service for "all"."""
-    if service == "all":
-        return list(defaults.SERVICES)
-    if service not in defaults.QUEUE_POLICIES:
-        choices = ", ".join([*defaults.SERVICES, "all"])
-        raise ValueError(f"unknown service {service!r}; choose one of {choices}")
-    return [service]
-
-
 def _failure(exc: BaseException) -> Check:
     # The first line only: driver messages name host and port, never the password.
     message = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
@@ -128,13 +119,13 @@ def _check_database(settings: Settings) -> Check:
 
 
 def _check_heartbeat(
-    connection: redis_lib.Redis, services: list[str], hostname: str | None
+    connection: redis_lib.Redis, stages: list[Stage], hostname: str | None
 ) -> Check:
-    """Every queue of the service has a worker (on `hostname`, if given) with a fresh heartbeat."""
+    """Every stage's queue has a worker (on `hostname`, if given) with a fresh heartbeat."""
     now = datetime.now(UTC)
     found = []
-    for service in services:
-        queue = Queue(defaults.QUEUE_POLICIES[service].name, connection=connection)
+    for stage in stages:
+        queue = Queue(stage.queue.name, connection=connection)
         fresh = [
             worker
             for worker in Worker.all(queue=queue)
@@ -168,12 +159,13 @@ def check_health(
     redis: redis_lib.Redis | None = None,
     hostname: str | None = None,
 ) -> HealthReport:
-    """Probe Redis, the database and the service's worker heartbeats.
+    """Probe Redis, the database and the worker heartbeats of `service`: an installed stage's
+    name, or "all" (an unknown name raises ValueError).
 
     `hostname` limits the heartbeat check to workers on that host (a container checking itself);
     None accepts a worker anywhere.
     """
-    services = services_for(service)
+    stages = select_stages(service)
     connection = redis if redis is not None else health_redis(settings)
     checks = {"redis": _check_redis(connection), "database": _check_database(settings)}
     if connection is None or not checks["redis"][0]:
@@ -181,7 +173,7 @@ def check_health(
         checks["credentials"] = (False, "not checked: Redis did not answer")
     else:
         try:
-            checks["heartbeat"] = _check_heartbeat(connection, services, hostname)
+            checks["heartbeat"] = _check_heartbeat(connection, stages, hostname)
             checks["credentials"] = _check_credentials(connection)
         except Exception as exc:  # Redis may go away between the probes
             checks.setdefault("heartbeat", _failure(exc))
@@ -274,7 +266,7 @@ def serve_health(
 
     Port 0 picks a free port (read it from `server.server_address[1]`). Call `shutdown()` to stop.
     """
-    services_for(service)  # fail now on an unknown name, not on the first request
+    select_stages(service)  # fail now on an unknown name, not on the first request
     handler = _handler(settings, service, hostname)
     server: ThreadingHTTPServer
     try:
@@ -297,10 +289,10 @@ def port_from_env(environ: Mapping[str, str] = os.environ) -> int | None:
     return int(value)
 
 
-def serve_health_from_env(settings: Settings, services: list[str]) -> ThreadingHTTPServer | None:
+def serve_health_from_env(settings: Settings, stages: list[Stage]) -> ThreadingHTTPServer | None:
     """Start the endpoint for a worker pool when $PORT is set (Railway sets it); else None."""
     port = port_from_env()
     if port is None:
         return None
-    service = services[0] if len(services) == 1 else "all"
+    service = stages[0].name if len(stages) == 1 else ALL
     return serve_health(settings, service, port, hostname=socket.gethostname())

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from shelfready_core.config import Settings
+    from shelfready_core.stages import QueuePolicy
 
 # The fields a job binds, in the order text mode shows them.
 CONTEXT_FIELDS = ("service", "workflow_id", "job_id", "attempt")
@@ -59,14 +60,24 @@ def job_fields(job: Any) -> dict[str, Any]:
 
 def job_attempt(job: Any) -> int | None:
     """1 for the first run, 2 for the first retry, ...; None when the job has no retry policy."""
-    from shelfready_core import defaults
-
-    service = (getattr(job, "meta", None) or {}).get("service")
-    policy = defaults.QUEUE_POLICIES.get(service) if service else None
+    policy = _policy_of(job)
     retries_left = getattr(job, "retries_left", None)
     if policy is None or retries_left is None:
         return 1 if policy is not None else None
-    return max(1, policy.max_retries - retries_left + 1)
+    return max(1, policy.max_retries - int(retries_left) + 1)
+
+
+def _policy_of(job: Any) -> QueuePolicy | None:
+    """The queue policy of the installed stage a job belongs to (its `service` meta)."""
+    from shelfready_core.stages import PipelineError, pipeline
+
+    service = (getattr(job, "meta", None) or {}).get("service")
+    if not service:
+        return None
+    try:
+        return pipeline().get(service).queue
+    except (KeyError, PipelineError):  # not one of ours, or no pipeline: no attempt number
+        return None
 
 
 @contextmanager

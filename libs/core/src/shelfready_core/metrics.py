@@ -36,7 +36,7 @@ MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
 # Set by each RQ worker process: its horses write to the file of this identifier.
 WORKER_ID_ENV = "SHELFREADY_METRICS_WORKER"
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
-# Stage jobs take from a second (recognition, listing) to minutes (image sets).
+# Stage jobs take from a second (a model call) to minutes (rendering a set of images).
 DURATION_BUCKETS = (0.1, 0.25, 0.5, 1, 2, 4, 8, 15, 30, 60, 120, 300, 600)
 BREAKER_STATES = ("closed", "half_open", "open")
 PREFIX = "shelfready"
@@ -91,7 +91,9 @@ def _metrics() -> dict[str, Any]:
     from prometheus_client import Counter, Histogram, values
 
     if os.environ.get(MULTIPROC_ENV):
-        values.ValueClass = values.MultiProcessValue(process_identifier=_process_identifier)
+        values.ValueClass = values.MultiProcessValue(  # type: ignore[no-untyped-call]
+            process_identifier=_process_identifier
+        )
     registry = _job_registry()
     return {
         "job_duration": Histogram(
@@ -245,20 +247,25 @@ class StateCollector:
         from prometheus_client.core import GaugeMetricFamily
         from rq import Queue, Worker
 
-        from shelfready_core import defaults
+        from shelfready_core.stages import pipeline
 
         jobs = GaugeMetricFamily(
-            f"{PREFIX}_queue_jobs", "Jobs per queue and state", labels=["queue", "state"]
+            f"{PREFIX}_queue_jobs",
+            "Jobs per queue (and its stage) and state",
+            labels=["queue", "stage", "state"],
         )
         oldest = GaugeMetricFamily(
             f"{PREFIX}_queue_oldest_job_age_seconds",
             "Age of the job that has waited longest in the queue (0 when empty)",
-            labels=["queue"],
+            labels=["queue", "stage"],
         )
         workers = GaugeMetricFamily(
-            f"{PREFIX}_queue_workers", "RQ workers listening on the queue", labels=["queue"]
+            f"{PREFIX}_queue_workers",
+            "RQ workers listening on the queue",
+            labels=["queue", "stage"],
         )
-        for policy in defaults.QUEUE_POLICIES.values():
+        for stage in pipeline():  # every installed stage's queue, labelled by its name
+            policy = stage.queue
             queue = Queue(policy.name, connection=redis)
             counts = {
                 "waiting": queue.count,
@@ -268,9 +275,9 @@ class StateCollector:
                 "failed": queue.failed_job_registry.count,
             }
             for state, count in counts.items():
-                jobs.add_metric([policy.name, state], count)
-            oldest.add_metric([policy.name], oldest_job_age(queue))
-            workers.add_metric([policy.name], Worker.count(queue=queue))
+                jobs.add_metric([policy.name, stage.name, state], count)
+            oldest.add_metric([policy.name, stage.name], oldest_job_age(queue))
+            workers.add_metric([policy.name, stage.name], Worker.count(queue=queue))
         yield jobs
         yield oldest
         yield workers
@@ -315,7 +322,7 @@ def oldest_job_age(queue: Any) -> float:
             enqueued = job.enqueued_at
             if enqueued.tzinfo is None:
                 enqueued = enqueued.replace(tzinfo=UTC)
-            return max(0.0, (datetime.now(UTC) - enqueued).total_seconds())
+            return max(0.0, float((datetime.now(UTC) - enqueued).total_seconds()))
     return 0.0
 
 
@@ -355,11 +362,11 @@ def build_registry(settings: Settings, redis: Redis | None) -> CollectorRegistry
 
     registry = CollectorRegistry()
     if os.environ.get(MULTIPROC_ENV):
-        multiprocess.MultiProcessCollector(registry)
+        multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
     else:  # a single process (the API without a multiprocess folder, tests): its own values
         _metrics()
-        registry.register(_job_registry())  # type: ignore[arg-type]
-    registry.register(StateCollector(settings, redis))  # type: ignore[arg-type]
+        registry.register(_job_registry())
+    registry.register(StateCollector(settings, redis))
     return registry
 
 

@@ -1,4 +1,4 @@
-"""Queue depth and workers per stage queue, for `shelfready queues`."""
+"""Queue depth and workers per installed stage's queue, for `shelfready queues`."""
 
 from __future__ import annotations
 
@@ -7,12 +7,13 @@ from dataclasses import dataclass
 from redis import Redis
 from rq import Queue, Worker
 
-from shelfready_core import defaults
+from shelfready_core.stages import pipeline
 
 
 @dataclass(frozen=True)
 class QueueStats:
     name: str
+    stage: str
     waiting: int
     running: int
     failed: int
@@ -23,11 +24,12 @@ class QueueStats:
 
 def queue_stats(connection: Redis) -> list[QueueStats]:
     rows = []
-    for policy in defaults.QUEUE_POLICIES.values():
-        queue = Queue(policy.name, connection=connection)
+    for stage in pipeline():
+        queue = Queue(stage.queue.name, connection=connection)
         rows.append(
             QueueStats(
-                name=policy.name,
+                name=stage.queue.name,
+                stage=stage.name,
                 waiting=queue.count,
                 running=queue.started_job_registry.count,
                 failed=queue.failed_job_registry.count,

@@ -1,4 +1,4 @@
-"""Running workers: one RQ worker pool per service (or one pool for all queues).
+"""Running workers: one RQ worker pool per installed stage (or one pool for all their queues).
 
 Each pool process forks `concurrency` worker processes, which fork a work-horse per job, so a
 crashed or timed-out job never takes the worker down. The pool's own process also looks for
@@ -7,7 +7,6 @@ stuck workflows now and then (one pool at a time, via a Redis lock).
 
 from __future__ import annotations
 
-import importlib
 import logging
 import time
 from typing import Any
@@ -16,58 +15,33 @@ from redis import Redis
 from rq import Queue, Worker
 from rq.worker_pool import WorkerPool
 
-from shelfready_core import defaults
 from shelfready_core.config import Settings
 from shelfready_core.diagnose import announce_pool
 from shelfready_core.health import serve_health_from_env
 from shelfready_core.metrics import prepare_multiprocess_dir
 from shelfready_core.outages import one_sentence, outage_of
 from shelfready_core.prefork import warm_up_before_fork
-from shelfready_core.queues import STAGE_FUNCTIONS
 from shelfready_core.reconcile import reconcile_once_among_workers
 from shelfready_core.retention import prune_daily_among_workers
 from shelfready_core.rq_worker import FallbackScheduler, ShelfReadyWorker
+from shelfready_core.stage_select import load_stage, queue_names
+from shelfready_core.stages import Stage
 
 log = logging.getLogger(__name__)
-
-
-class ServiceNotInstalled(RuntimeError):
-    pass
-
-
-def load_service(service: str) -> None:
-    """Import a service's job module before forking, so every work-horse inherits it, and run
-    its `preload()` if it has one (imagegen loads its ONNX models once, shared copy-on-write
-    by every forked job instead of loaded per job)."""
-    module = STAGE_FUNCTIONS[service].rsplit(".", 1)[0]
-    try:
-        loaded = importlib.import_module(module)
-    except ModuleNotFoundError as exc:
-        raise ServiceNotInstalled(
-            f"the {service} service is not installed here (cannot import {module}); "
-            f"install it with `uv sync --package shelfready-{service}`"
-        ) from exc
-    preload = getattr(loaded, "preload", None)
-    if callable(preload):
-        preload()
-
-
-def queue_names(services: list[str]) -> list[str]:
-    return [defaults.QUEUE_POLICIES[service].name for service in services]
 
 
 class ReconcilingWorkerPool(WorkerPool):
     """RQ's worker pool, plus sweeps in the pool process: abandoned jobs and due retries every
     heartbeat interval, stuck workflows every SHELFREADY_RECONCILE_INTERVAL seconds."""
 
-    def __init__(self, *args: Any, settings: Settings, services: list[str], **kwargs: Any) -> None:
+    def __init__(self, *args: Any, settings: Settings, stages: list[Stage], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._settings = settings
-        self._services = services
+        self._stages = stages
         self._next_sweep = 0.0
         self._next_abandoned_sweep = 0.0
         self._fallback_scheduler = FallbackScheduler(
-            self.connection, queue_names(services), settings.heartbeat_grace
+            self.connection, queue_names(stages), settings.heartbeat_grace
         )
 
     def check_workers(self, respawn: bool = True) -> None:
@@ -78,11 +52,12 @@ class ReconcilingWorkerPool(WorkerPool):
             # killed container's job is back within interval + grace, not a sweep period later.
             self._next_abandoned_sweep = now + self._settings.job_monitoring_interval
             try:
-                recovered = requeue_abandoned(self.connection, self._services)
+                recovered = requeue_abandoned(self.connection, self._stages)
                 if recovered:
                     log.warning("requeued %d job(s) abandoned by a stopped worker", recovered)
                 self._fallback_scheduler.run_once()  # retries due while no scheduler runs
-                announce_pool(self._settings, self.connection, self._services)  # for diagnose
+                names = [stage.name for stage in self._stages]
+                announce_pool(self._settings, self.connection, names)  # for diagnose
             except Exception as exc:  # Redis may be briefly away; the next sweep retries
                 log.warning("abandoned-job sweep failed: %s", _sentence(exc))
         if now >= self._next_sweep:
@@ -105,10 +80,10 @@ def _sentence(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {one_sentence(exc)}"
 
 
-def requeue_abandoned(connection: Redis, services: list[str]) -> int:
+def requeue_abandoned(connection: Redis, stages: list[Stage]) -> int:
     """Give jobs left behind by a killed container back to their queue (or to retry)."""
     count = 0
-    for name in queue_names(services):
+    for name in queue_names(stages):
         registry = Queue(name, connection=connection).started_job_registry
         expired = len(registry.get_expired_job_ids())  # missed heartbeat + grace
         if expired:
@@ -120,20 +95,20 @@ def requeue_abandoned(connection: Redis, services: list[str]) -> int:
 def run_workers(
     settings: Settings,
     redis: Redis,
-    services: list[str],
+    stages: list[Stage],
     *,
     concurrency: int,
     burst: bool = False,
     worker_class: type[Worker] = ShelfReadyWorker,
 ) -> None:
     prepare_multiprocess_dir()  # before anything forks or records a metric
-    for service in services:
-        load_service(service)
+    for stage in stages:
+        load_stage(stage)
     warm_up_before_fork(settings)
-    recovered = requeue_abandoned(redis, services)
+    recovered = requeue_abandoned(redis, stages)
     if recovered:
         log.warning("requeued %d job(s) abandoned by a stopped worker", recovered)
-    names = queue_names(services)
+    names = queue_names(stages)
     log.info("starting %d worker(s) on %s", concurrency, ", ".join(names))
     pool = ReconcilingWorkerPool(
         names,
@@ -141,10 +116,10 @@ def run_workers(
         num_workers=concurrency,
         worker_class=worker_class,
         settings=settings,
-        services=services,
+        stages=stages,
     )
     # Started before the fork so it lives in the pool's own process; only when $PORT is set.
-    health_server = serve_health_from_env(settings, services)
+    health_server = serve_health_from_env(settings, stages)
     try:
         pool.start(burst=burst, logging_level=settings.log_level)
     finally:
