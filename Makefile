@@ -6,10 +6,10 @@ RUN := $(UV) run --frozen
 PYTEST_ARGS ?=
 
 .PHONY: help install demo test test-fast lint format typecheck bench migrate check \
-	run-recognition run-listing run-imagegen run-all dashboard clean
+	dashboard clean
 
 help:  ## List the targets
-	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
+	@grep -E '^[a-z%-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-16s %s\n", $$1, $$2}'
 
 .tools/bin/uv:
 	python3 -m venv .tools
@@ -43,17 +43,9 @@ migrate: install  ## Apply database migrations (direct connection, advisory lock
 check: install  ## Environment check, database URL diagnostics, connectivity
 	$(RUN) shelfready check
 
-run-recognition: install  ## Start the recognition worker service
-	$(RUN) shelfready worker recognition
-
-run-listing: install  ## Start the listing worker service
-	$(RUN) shelfready worker listing
-
-run-imagegen: install  ## Start the image-set worker service
-	$(RUN) shelfready worker imagegen
-
-run-all: install  ## Start one worker pool serving all three queues
-	$(RUN) shelfready worker all
+# One target for every installed stage: a new stage's package needs no line here.
+run-%: install  ## run-STAGE: start one stage's worker service (run-listing...), run-all: all
+	$(RUN) shelfready worker $*
 
 DASHBOARD_PORT ?= 9181
 dashboard: install  ## rq-dashboard on $$REDIS_URL (a dev tool, never in the service images)

@@ -19,10 +19,11 @@ import dockerfile
 import pytest
 from docker.utils.build import exclude_paths
 
-from shelfready_core import defaults
+from shelfready_core.stages import pipeline
 
 ROOT = Path(__file__).resolve().parents[2]
-IMAGES = ["recognition", "listing", "imagegen", "all"]
+# One image per installed stage, plus the one that serves them all.
+IMAGES = [*pipeline().names, "all"]
 # Where the images keep their virtual environment (WORKDIR /app, uv's default .venv).
 IMAGE_VENV = "/app/.venv"
 
@@ -78,7 +79,7 @@ class DockerImage:
 
     @property
     def services(self) -> list[str]:
-        return list(defaults.SERVICES) if self.name == "all" else [self.name]
+        return list(pipeline().names) if self.name == "all" else [self.name]
 
     @property
     def packages(self) -> list[str]:

@@ -12,7 +12,7 @@ import redis
 from rq import Queue, Worker
 from rq.utils import utcformat
 
-from shelfready_core import defaults
+from shelfready_core.stages import pipeline
 from shelfready_core.claude.breaker import RedisCircuitBreaker
 from shelfready_core.config import Settings
 from shelfready_core.health import (
@@ -44,7 +44,7 @@ def start_worker(redis_conn: redis.Redis) -> Iterator[Callable[..., Worker]]:
     workers: list[Worker] = []
 
     def start(*services: str) -> Worker:
-        queues = [Queue(defaults.QUEUE_POLICIES[s].name, connection=redis_conn) for s in services]
+        queues = [Queue(pipeline().get(s).queue.name, connection=redis_conn) for s in services]
         worker = Worker(queues, connection=redis_conn)
         worker.register_birth()
         workers.append(worker)
@@ -89,7 +89,7 @@ def test_a_worker_of_another_queue_does_not_count(
     assert not report.ok
     assert report.checks["heartbeat"] == (
         False,
-        f"no worker with a fresh heartbeat on queue {defaults.RECOGNITION_QUEUE}",
+        f"no worker with a fresh heartbeat on queue {pipeline().get("recognition").queue.name}",
     )
     assert report.checks["redis"][0] and report.checks["database"][0]
 
@@ -120,8 +120,8 @@ def test_all_needs_a_worker_on_every_queue(
     start_worker("recognition", "listing")
     report = check_health(settings, "all", redis=redis_conn)
     assert not report.ok
-    assert defaults.IMAGEGEN_QUEUE in report.checks["heartbeat"][1]
-    start_worker(*defaults.SERVICES)
+    assert pipeline().get("imagegen").queue.name in report.checks["heartbeat"][1]
+    start_worker(*pipeline().names)
     assert check_health(settings, "all", redis=redis_conn).ok
 
 
@@ -156,7 +156,7 @@ def test_unreachable_database_fails_the_check(
 
 
 def test_unknown_service_is_refused(settings: Settings) -> None:
-    with pytest.raises(ValueError, match="unknown service 'billing'"):
+    with pytest.raises(ValueError, match="no stage 'billing' is installed in this image"):
         check_health(settings, "billing")
 
 

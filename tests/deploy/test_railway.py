@@ -12,11 +12,13 @@ import jsonschema
 import pathspec
 import pytest
 
-from shelfready_core import defaults
+from shelfready_core.stages import pipeline
 
 ROOT = Path(__file__).resolve().parents[2]
 RAILWAY = ROOT / "infra" / "railway"
-CONFIGS = ["recognition", "listing", "imagegen", "all"]
+# One Railway service per installed stage, plus the pool that serves them all.
+STAGES = list(pipeline().names)
+CONFIGS = [*STAGES, "all"]
 
 
 def load(name: str) -> dict[str, Any]:
@@ -24,7 +26,7 @@ def load(name: str) -> dict[str, Any]:
 
 
 def services_of(name: str) -> list[str]:
-    return list(defaults.SERVICES) if name == "all" else [name]
+    return STAGES if name == "all" else [name]
 
 
 def redeploys(config: dict[str, Any], changed_path: str) -> bool:
@@ -35,7 +37,7 @@ def redeploys(config: dict[str, Any], changed_path: str) -> bool:
 
 def test_every_worker_service_has_a_config() -> None:
     present = {p.stem for p in RAILWAY.glob("*.json")} - {"schema"}
-    assert present == {*defaults.SERVICES, "all", "api"}
+    assert present == {*STAGES, "all", "api"}
 
 
 @pytest.mark.parametrize("name", CONFIGS)
@@ -82,7 +84,7 @@ def test_starts_the_worker_for_its_service_and_migrates_first(name: str) -> None
 @pytest.mark.parametrize("name", CONFIGS)
 def test_drain_outlasts_the_longest_job(name: str) -> None:
     """Railway sends SIGKILL `drainingSeconds` after SIGTERM: a running job must finish first."""
-    longest = max(defaults.QUEUE_POLICIES[s].timeout_seconds for s in services_of(name))
+    longest = max(pipeline().get(s).queue.timeout_seconds for s in services_of(name))
     assert isinstance(load(name)["deploy"]["drainingSeconds"], int | float)
     assert load(name)["deploy"]["drainingSeconds"] >= longest + 30
 
@@ -108,7 +110,7 @@ def test_shared_code_and_the_lock_redeploy_every_service(name: str) -> None:
         assert redeploys(config, path), f"{name} ignores a change to {path}"
 
 
-@pytest.mark.parametrize("service", list(defaults.SERVICES))
+@pytest.mark.parametrize("service", STAGES)
 def test_a_service_change_redeploys_only_that_service_and_all(service: str) -> None:
     changed = f"services/{service}/src/shelfready_{service}/job.py"
     triggered = {name for name in CONFIGS if redeploys(load(name), changed)}
@@ -119,7 +121,7 @@ def test_a_service_change_redeploys_only_that_service_and_all(service: str) -> N
 @pytest.mark.parametrize("name", CONFIGS)
 def test_other_workspace_members_redeploy_no_worker(name: str) -> None:
     """Services that are not workers (e.g. an HTTP API) have their own deploys."""
-    others = [p.name for p in (ROOT / "services").iterdir() if p.name not in defaults.SERVICES]
+    others = [p.name for p in (ROOT / "services").iterdir() if p.name not in STAGES]
     for other in others:
         for path in (f"services/{other}/src/app.py", f"services/{other}/pyproject.toml"):
             assert not redeploys(load(name), path), f"{name} redeploys on {path}"

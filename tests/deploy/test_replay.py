@@ -34,7 +34,7 @@ from docker.utils.build import PatternMatcher
 from rq import Worker
 from rq.worker import BaseWorker
 
-from shelfready_core import defaults
+from shelfready_core.stages import pipeline
 from tests.deploy.test_dockerfiles import IMAGE_VENV, IMAGES, ROOT, DockerImage
 
 # Shared libraries that every Debian image has, python:*-slim included: libc6 and zlib1g
@@ -194,7 +194,7 @@ def runtime_env(
         "HOME": str(tmp_path),
     }
     # One worker process per service keeps the test light; the command is the image's own.
-    env |= {f"{s.upper()}_CONCURRENCY": "1" for s in defaults.SERVICES}
+    env |= {concurrency_variable(stage.name): "1" for stage in pipeline()}
     return env
 
 
@@ -259,6 +259,12 @@ def pool_workers(connection: redis.Redis, pool: subprocess.Popen[bytes]) -> list
     return [w for w in Worker.all(connection=connection) if w.pid in children | {pool.pid}]
 
 
+def concurrency_variable(stage: str) -> str:
+    """The variable a stage's worker reads its concurrency from (its settings' alias)."""
+    field = pipeline().get(stage).settings.model_fields["concurrency"]
+    return field.alias or "CONCURRENCY"
+
+
 @pytest.mark.parametrize("name", IMAGES)
 def test_image_holds_its_own_services_only(
     name: str, replayed: Callable[[str], ReplayedImage], tmp_path: Path
@@ -269,7 +275,7 @@ def test_image_holds_its_own_services_only(
         "specs = {m: importlib.util.find_spec(m) for m in sys.argv[1:]}; "
         "print(json.dumps({m: s.origin if s else None for m, s in specs.items()}))"
     )
-    modules = [f"shelfready_{s}" for s in ("core", *defaults.SERVICES)]
+    modules = [f"shelfready_{s}" for s in ("core", *pipeline().names)]
     # Neither the demo's in-process Redis nor any dev tool ships in a worker image.
     absent = ["fakeredis", "pytest", "moto"]
     result = replay.run(
@@ -339,7 +345,7 @@ def test_cmd_serves_only_its_queues_and_stops_cleanly_on_sigterm(
 
     wait_until(all_listening, "the workers never started listening", worker, log)
 
-    queues = [defaults.QUEUE_POLICIES[s].name for s in replay.image.services]
+    queues = [pipeline().get(s).queue.name for s in replay.image.services]
     registered = pool_workers(redis_conn, worker)
     assert all(w.queue_names() == queues for w in registered), [w.queue_names() for w in registered]
     worker_names = {w.name for w in registered}

@@ -17,12 +17,14 @@ import redis
 from rq import Queue
 from rq.job import Job, JobStatus
 
-from shelfready_core import defaults
+from shelfready_core.stages import pipeline
 from shelfready_core.queues import stage_job_id
 from tests.fakes.anthropic_server import FakeAnthropicServer, Reply
 from tests.integration.conftest import SAMPLES, Pipeline, terminal
 
-RECOGNITION_RETRIES = defaults.QUEUE_POLICIES["recognition"].max_retries
+RECOGNITION_RETRIES = pipeline().get("recognition").queue.max_retries
+RECOGNITION_QUEUE = pipeline().get("recognition").queue.name
+LISTING_QUEUE = pipeline().get("listing").queue.name
 
 
 def _submit(pipeline: Pipeline) -> str:
@@ -70,7 +72,7 @@ def test_sigterm_lets_the_job_in_hand_finish_and_exits_cleanly(
     # The next stage's job waits on its queue for a listing worker.
     listing_id = stage_job_id("listing", workflow_id)
     assert Job.fetch(listing_id, connection=connection).get_status() == JobStatus.QUEUED
-    assert listing_id in Queue(defaults.LISTING_QUEUE, connection=connection).job_ids
+    assert listing_id in Queue(LISTING_QUEUE, connection=connection).job_ids
 
 
 def test_second_sigterm_requeues_the_job_at_once_without_spending_a_retry(
@@ -87,7 +89,7 @@ def test_second_sigterm_requeues_the_job_at_once_without_spending_a_retry(
 
     assert _exit_code(pipeline, pool, timeout=10) == 0, pipeline.log_tail()
     connection = redis.Redis.from_url(redis_url)
-    queue = Queue(defaults.RECOGNITION_QUEUE, connection=connection)
+    queue = Queue(RECOGNITION_QUEUE, connection=connection)
     job = Job.fetch(stage_job_id("recognition", workflow_id), connection=connection)
     assert job.get_status() == JobStatus.QUEUED
     assert queue.job_ids == [job.id]
@@ -120,7 +122,7 @@ def test_drain_deadline_requeues_a_job_that_would_outlast_it(
     job = Job.fetch(stage_job_id("recognition", workflow_id), connection=connection)
     assert job.get_status() == JobStatus.QUEUED
     assert job.retries_left == RECOGNITION_RETRIES
-    assert Queue(defaults.RECOGNITION_QUEUE, connection=connection).job_ids == [job.id]
+    assert Queue(RECOGNITION_QUEUE, connection=connection).job_ids == [job.id]
 
 
 def test_running_pool_requeues_the_job_of_a_killed_container_after_the_grace(

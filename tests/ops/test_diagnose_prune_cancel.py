@@ -12,7 +12,6 @@ import redis
 from pydantic import SecretStr
 from rq import Queue, Worker
 
-from shelfready_core import defaults
 from shelfready_core.claude.breaker import RedisCircuitBreaker
 from shelfready_core.config import Settings
 from shelfready_core.db import session_scope
@@ -27,10 +26,12 @@ from shelfready_core.models import (
 )
 from shelfready_core.producer import submit
 from shelfready_core.retention import parse_age, prune
+from shelfready_core.stages import pipeline
 from shelfready_core.storage import LocalStorage
 from tests.integration.conftest import SAMPLES, SHELFREADY
 
 PHOTO = sorted(SAMPLES.glob("*.jpg"))[0]
+RECOGNITION_QUEUE = pipeline().get("recognition").queue.name
 
 
 @pytest.fixture
@@ -71,7 +72,7 @@ def test_diagnose_names_each_problem_and_its_fix(
     other = settings.model_copy(update={"database_url": SecretStr(url.rsplit("/", 1)[0] + "/x")})
     announce_pool(other, redis_conn, ["recognition"])
     worker = Worker(
-        [Queue(defaults.RECOGNITION_QUEUE, connection=redis_conn)], connection=redis_conn
+        [Queue(RECOGNITION_QUEUE, connection=redis_conn)], connection=redis_conn
     )
     worker.register_birth()
     worker.heartbeat()
@@ -170,7 +171,7 @@ def test_cancel_drops_the_queued_job_and_failed_lists_failures(
         "REDIS_URL": settings.redis_url.get_secret_value(),  # type: ignore[union-attr]
     }
     queued = submit(settings, redis_conn, storage, PHOTO)
-    queue = Queue(defaults.RECOGNITION_QUEUE, connection=redis_conn)
+    queue = Queue(RECOGNITION_QUEUE, connection=redis_conn)
     assert queue.count == 1
 
     def cli(*args: str) -> subprocess.CompletedProcess[str]:
