@@ -15,7 +15,7 @@ CONCURRENCY_VARIABLE = "DUMMY_CONCURRENCY"
 # The file the stage's preload writes: proof the pool ran it before forking.
 PRELOAD_MARKER = "preloaded"
 
-STAGE_PY = '''
+STAGE_PY = """
 from enum import StrEnum
 
 from pydantic import Field
@@ -42,9 +42,9 @@ STAGE = Stage(
     preload="shelfready_dummy.job.preload",
     description="a last check after the images",
 )
-'''
+"""
 
-JOB_PY = '''
+JOB_PY = """
 import os
 from pathlib import Path
 
@@ -57,7 +57,7 @@ def preload() -> None:
 
 def run(workflow_id: str) -> str:
     return f"dummy checked {workflow_id}"
-'''
+"""
 
 
 def write_dummy_stage(folder: Path) -> Path:

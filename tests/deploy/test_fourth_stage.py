@@ -24,7 +24,7 @@ from rq.job import Job
 from shelfready_core.stages import pipeline
 from tests.deploy import dummy_stage
 from tests.integration.conftest import SHELFREADY, Pipeline
-from tests.integration.conftest import claude_server as claude_server  # noqa: F401 - fixture
+from tests.integration.conftest import claude_server as claude_server  # a fixture
 from tests.integration.conftest import pipeline as deployment  # noqa: F401 - fixture
 
 ROOT = Path(__file__).resolve().parents[2]

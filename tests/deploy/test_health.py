@@ -12,7 +12,6 @@ import redis
 from rq import Queue, Worker
 from rq.utils import utcformat
 
-from shelfready_core.stages import pipeline
 from shelfready_core.claude.breaker import RedisCircuitBreaker
 from shelfready_core.config import Settings
 from shelfready_core.health import (
@@ -23,6 +22,7 @@ from shelfready_core.health import (
     port_from_env,
     serve_health,
 )
+from shelfready_core.stages import pipeline
 
 HOST = socket.gethostname()
 
@@ -89,7 +89,7 @@ def test_a_worker_of_another_queue_does_not_count(
     assert not report.ok
     assert report.checks["heartbeat"] == (
         False,
-        f"no worker with a fresh heartbeat on queue {pipeline().get("recognition").queue.name}",
+        "no worker with a fresh heartbeat on queue " + pipeline().get("recognition").queue.name,
     )
     assert report.checks["redis"][0] and report.checks["database"][0]
 

@@ -17,8 +17,8 @@ import redis
 from rq import Queue
 from rq.job import Job, JobStatus
 
-from shelfready_core.stages import pipeline
 from shelfready_core.queues import stage_job_id
+from shelfready_core.stages import pipeline
 from tests.fakes.anthropic_server import FakeAnthropicServer, Reply
 from tests.integration.conftest import SAMPLES, Pipeline, terminal
 

@@ -71,9 +71,7 @@ def test_diagnose_names_each_problem_and_its_fix(
     url = settings.database_url.get_secret_value()  # type: ignore[union-attr]
     other = settings.model_copy(update={"database_url": SecretStr(url.rsplit("/", 1)[0] + "/x")})
     announce_pool(other, redis_conn, ["recognition"])
-    worker = Worker(
-        [Queue(RECOGNITION_QUEUE, connection=redis_conn)], connection=redis_conn
-    )
+    worker = Worker([Queue(RECOGNITION_QUEUE, connection=redis_conn)], connection=redis_conn)
     worker.register_birth()
     worker.heartbeat()
     try:
