@@ -19,6 +19,7 @@ from shelfready_core.config import Settings
 from shelfready_core.diagnose import announce_pool
 from shelfready_core.health import serve_health_from_env
 from shelfready_core.metrics import prepare_multiprocess_dir
+from shelfready_core.migrate import register_installed_stages
 from shelfready_core.outages import one_sentence, outage_of
 from shelfready_core.prefork import warm_up_before_fork
 from shelfready_core.reconcile import reconcile_once_among_workers
@@ -92,6 +93,17 @@ def requeue_abandoned(connection: Redis, stages: list[Stage]) -> int:
     return count
 
 
+def _register(settings: Settings) -> None:
+    """Record this image's stages for the images that do not install them (pre-deploy's
+    `shelfready migrate` does it too); a database away now does not keep the pool down."""
+    try:
+        register_installed_stages(settings)
+    except Exception as exc:
+        if outage_of(exc) is None:
+            raise
+        log.warning("could not register this image's stages yet: %s", _sentence(exc))
+
+
 def run_workers(
     settings: Settings,
     redis: Redis,
@@ -105,6 +117,7 @@ def run_workers(
     for stage in stages:
         load_stage(stage)
     warm_up_before_fork(settings)
+    _register(settings)
     recovered = requeue_abandoned(redis, stages)
     if recovered:
         log.warning("requeued %d job(s) abandoned by a stopped worker", recovered)
