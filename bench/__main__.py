@@ -23,7 +23,7 @@ from bench.memory import ServiceRun, measure_service
 from bench.photos import make_photos
 from bench.sampler import MB
 from bench.stack import private_stack
-from shelfready_core import defaults
+from shelfready_core.stages import pipeline
 
 if TYPE_CHECKING:
     from bench.pipeline import PipelineFigures
@@ -81,8 +81,9 @@ def _memory(args: argparse.Namespace) -> bool:
         sources = [str(photos[index % len(photos)]) for index in range(args.workflows)]
         stack.cli("submit", *sources)
         runs = []
-        for service in defaults.SERVICES:
-            concurrency = args.concurrency or defaults.QUEUE_POLICIES[service].concurrency
+        for stage in pipeline():
+            service = stage.name
+            concurrency = args.concurrency or stage.settings.model_fields["concurrency"].default
             out.print(f"{service}: {concurrency} worker(s), {args.workflows} workflow(s) ...")
             started = time.monotonic()
             runs.append(measure_service(stack, service, concurrency, timeout=args.timeout))

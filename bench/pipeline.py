@@ -31,7 +31,7 @@ from rq import Queue
 from rq.job import Job
 
 from bench.stack import SHELFREADY, Stack
-from shelfready_core import defaults
+from shelfready_core.stages import pipeline
 from tests.fakes.anthropic_server import FAKE_API_KEY, FakeAnthropicServer
 from tests.listing.answers import default_listing_answer
 
@@ -72,6 +72,15 @@ class PipelineFigures:
         if latency is not None and service != "imagegen":
             seconds += latency - self.claude_latency
         return 3600 * self.concurrency[service] / seconds
+
+
+def _names() -> tuple[str, ...]:
+    return pipeline().names
+
+
+def _concurrency() -> dict[str, int]:
+    """Each stage's default concurrency (its settings class, not this machine's environment)."""
+    return {s.name: s.settings.model_fields["concurrency"].default for s in pipeline()}
 
 
 def ideal_bound(n: int, service_time: dict[str, float], concurrency: dict[str, int]) -> float:
@@ -164,7 +173,7 @@ def _service_times(events: dict[str, list[tuple[str, str, datetime]]]) -> dict[s
                 started[stage] = at
             elif kind == STAGE_END_EVENT.get(stage) and stage in started:
                 times[stage].append((at - started.pop(stage)).total_seconds())
-    return {stage: statistics.median(times[stage]) for stage in defaults.SERVICES}
+    return {stage: statistics.median(times[stage]) for stage in _names()}
 
 
 def _handoffs(events: dict[str, list[tuple[str, str, datetime]]]) -> list[float]:
@@ -187,9 +196,9 @@ def measure_makespan(stack: Stack, figures: PipelineFigures, logs: Path) -> None
         answer_delay_seconds=figures.claude_latency,
     ).start()
     env = _env(stack, claude)
-    pools = [_start_pool(env, s, logs / f"makespan-{s}.log") for s in defaults.SERVICES]
+    pools = [_start_pool(env, s, logs / f"makespan-{s}.log") for s in _names()]
     try:
-        _wait_for_workers(stack, sum(p.concurrency for p in defaults.QUEUE_POLICIES.values()))
+        _wait_for_workers(stack, sum(_concurrency().values()))
         started = time.time()
         ids = _submit(env, figures.workflows)
         _wait_done(stack, ids, timeout=1800)
@@ -201,10 +210,10 @@ def measure_makespan(stack: Stack, figures: PipelineFigures, logs: Path) -> None
         _stop(pools)
         claude.stop()
     figures.service_time = _service_times(_events(stack, ids))
-    figures.concurrency = {s: p.concurrency for s, p in defaults.QUEUE_POLICIES.items()}
+    figures.concurrency = _concurrency()
     figures.bound = ideal_bound(figures.workflows, figures.service_time, figures.concurrency)
     figures.bottleneck = max(
-        defaults.SERVICES, key=lambda s: figures.service_time[s] / figures.concurrency[s]
+        _names(), key=lambda s: figures.service_time[s] / figures.concurrency[s]
     )
 
 
@@ -223,10 +232,10 @@ def measure_handoff(stack: Stack, figures: PipelineFigures, logs: Path, rounds: 
     """One workflow at a time, so every hand-over finds an idle worker."""
     claude = FakeAnthropicServer(answers={"record_listing_draft": default_listing_answer}).start()
     env = _env(stack, claude)
-    pools = [_start_pool(env, s, logs / f"handoff-{s}.log") for s in defaults.SERVICES]
+    pools = [_start_pool(env, s, logs / f"handoff-{s}.log") for s in _names()]
     ids: list[str] = []
     try:
-        _wait_for_workers(stack, sum(p.concurrency for p in defaults.QUEUE_POLICIES.values()))
+        _wait_for_workers(stack, sum(_concurrency().values()))
         time.sleep(2)  # past the pools' start-up sweeps
         for _ in range(rounds):
             new = _submit(env, 1)
