@@ -27,7 +27,7 @@ from shelfready_core.claude.errors import (
     ClaudeUnavailable,
     StructuredOutputError,
 )
-from shelfready_core.claude.sdk import call_slots, sdk_client
+from shelfready_core.claude.sdk import sdk_client
 from shelfready_core.claude.tooling import (
     Exchange,
     check_answer,
@@ -245,19 +245,18 @@ class ClaudeClient:
         started = time.perf_counter()
         parse_errors: list[str] = []
         try:
-            with call_slots(self.settings):
-                if structured_outputs:
-                    # Constrained decoding: the answer is JSON text matching the model's schema.
-                    # The output_config `messages.parse(output_format=...)` sends, built by the
-                    # SDK's own transform_schema; not parse itself, because it raises on a
-                    # cut-off or invalid answer before its usage (tokens, cost) can be read.
-                    raw = client.messages.with_raw_response.create(  # type: ignore[call-overload]
-                        output_config=output_config_for(output), **request
-                    )
-                else:
-                    raw = client.messages.with_raw_response.create(  # type: ignore[call-overload]
-                        tools=[tool_for(output)], tool_choice=forced_tool_choice(output), **request
-                    )
+            if structured_outputs:
+                # Constrained decoding: the answer is JSON text matching the model's schema.
+                # The output_config `messages.parse(output_format=...)` sends, built by the
+                # SDK's own transform_schema; not parse itself, because it raises on a
+                # cut-off or invalid answer before its usage (tokens, cost) can be read.
+                raw = client.messages.with_raw_response.create(  # type: ignore[call-overload]
+                    output_config=output_config_for(output), **request
+                )
+            else:
+                raw = client.messages.with_raw_response.create(  # type: ignore[call-overload]
+                    tools=[tool_for(output)], tool_choice=forced_tool_choice(output), **request
+                )
         except anthropic.APITimeoutError as exc:
             self.breaker.record_failure()
             if budget is not None:

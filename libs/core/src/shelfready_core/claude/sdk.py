@@ -1,4 +1,4 @@
-"""Process-wide Anthropic SDK clients and the bound on concurrent Claude calls.
+"""Process-wide Anthropic SDK clients.
 
 The SDK client holds an HTTP connection pool, so it is made lazily, once per process and
 stage (keyed by pid too: RQ forks a work-horse per job and a pool must not cross a fork).
@@ -16,7 +16,6 @@ from shelfready_core.claude.errors import ClaudeNotConfigured
 from shelfready_core.config import Settings
 
 _clients: dict[tuple[object, ...], anthropic.Anthropic] = {}
-_slots: dict[tuple[int, int], threading.BoundedSemaphore] = {}
 _lock = threading.Lock()
 
 
@@ -42,15 +41,3 @@ def sdk_client(
             )
             _clients[cache_key] = client
         return client
-
-
-def call_slots(settings: Settings) -> threading.BoundedSemaphore:
-    """The semaphore bounding concurrent Claude calls in this process (ai_max_concurrency)."""
-    # One settings object per process in production; keyed by the limit too for tests.
-    key = (os.getpid(), settings.ai_max_concurrency)
-    with _lock:
-        slots = _slots.get(key)
-        if slots is None:
-            slots = threading.BoundedSemaphore(settings.ai_max_concurrency)
-            _slots[key] = slots
-        return slots
