@@ -12,7 +12,6 @@ from PIL import Image
 from pydantic import SecretStr
 
 from shelfready_core.claude.breaker import LocalCircuitBreaker
-from shelfready_core.config import Settings
 from shelfready_core.errors import CredentialRejected
 from shelfready_core.schemas import ListingDraft, ListingRequest, ProductAnalysis
 from shelfready_imagegen.image_api import (
@@ -24,6 +23,7 @@ from shelfready_imagegen.image_api import (
 )
 from shelfready_imagegen.imageset import build_image_set
 from shelfready_imagegen.photo import load_photo
+from shelfready_imagegen.stage import ImagegenSettings
 from tests.fakes.image_api_server import FakeImageAPI, serve_image_api
 
 SAMPLES = Path(__file__).resolve().parents[2] / "samples"
@@ -188,8 +188,8 @@ def test_a_rejected_key_trips_the_shared_breaker_naming_the_key() -> None:
 
 
 def test_provider_from_settings() -> None:
-    assert provider_from_settings(Settings(_env_file=None)) is None
-    settings = Settings(
+    assert provider_from_settings(ImagegenSettings(_env_file=None)) is None
+    settings = ImagegenSettings(
         _env_file=None,
         SHELFREADY_IMAGE_API_URL="http://127.0.0.1:9",
         SHELFREADY_IMAGE_API_KEY="sk-settings",

@@ -13,6 +13,7 @@ from shelfready_core.schemas import ListingDraft, ListingRequest
 from shelfready_listing.marketplace import check_listing
 from shelfready_listing.prompts import system_prompt
 from shelfready_listing.rules import rules_for
+from shelfready_listing.stage import ListingSettings
 from shelfready_listing.writer import SALVAGED_REASON, ClaudeListingWriter, UnusableDraft
 from tests.fakes.anthropic_server import FakeAnthropicServer, RecordedRequest, Reply
 from tests.listing.answers import LISTING_TOOL, MARKER, default_listing_answer
@@ -61,7 +62,7 @@ def test_valid_answer_is_returned_with_usage(
     assert review.writer == "claude" and review.calls == 1
     assert [u.stage for u in result.usage] == ["listing"]
     (sent,) = server.message_requests
-    assert sent.body["model"] == writer.settings.listing_model
+    assert sent.body["model"] == writer.stage_settings.model
     # Structured outputs: the schema goes in output_config, no tool is forced.
     assert sent.body["output_config"]["format"]["schema"]["title"] == "ListingDraft"
     assert "tools" not in sent.body
@@ -86,8 +87,9 @@ def test_valid_answer_is_returned_with_usage(
 def test_models_without_structured_outputs_get_the_forced_tool(
     server: FakeAnthropicServer, redis_conn: redis.Redis
 ) -> None:
-    settings = server.settings(SHELFREADY_LISTING_MODEL="claude-sonnet-4-20250514")
-    result = ClaudeListingWriter(settings, redis=redis_conn).write(bottle(), REQUEST)
+    older = ListingSettings(model="claude-sonnet-4-20250514")
+    writer = ClaudeListingWriter(server.settings(), redis=redis_conn, stage_settings=older)
+    result = writer.write(bottle(), REQUEST)
     assert result.value.description.endswith(MARKER)
     (sent,) = server.message_requests
     assert sent.body["tool_choice"]["name"] == LISTING_TOOL and "output_config" not in sent.body

@@ -21,7 +21,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import cache
 from importlib.metadata import entry_points
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar, cast
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -42,6 +42,23 @@ class StageSettings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", extra="ignore", populate_by_name=True)
 
     concurrency: int = Field(1, ge=1, description="parallel jobs of this stage's worker pool")
+
+
+StageSettingsT = TypeVar("StageSettingsT", bound=StageSettings)
+_loaded_settings: dict[type[StageSettings], StageSettings] = {}
+
+
+def get_stage_settings(settings_class: type[StageSettingsT]) -> StageSettingsT:
+    """The stage's settings, read once per process (like `config.get_settings`)."""
+    loaded = _loaded_settings.get(settings_class)
+    if loaded is None:
+        loaded = _loaded_settings[settings_class] = settings_class()
+    return cast(StageSettingsT, loaded)
+
+
+def clear_stage_settings() -> None:
+    """Forget the loaded stage settings (tests that change the environment)."""
+    _loaded_settings.clear()
 
 
 @dataclass(frozen=True)

@@ -31,7 +31,7 @@ def _too_many(detail: str, retry_after: int) -> HTTPException:
 def submission_allowed(state: State, caller: CurrentCaller) -> None:
     """Dependency of every route that queues recognition work."""
     settings = state.settings
-    cap = settings.max_recognition_queue
+    cap = settings.max_intake_queue
     if cap and queue_for("recognition", state.redis).count >= cap:
         log.warning("refused a submission: %d recognition jobs are waiting", cap)
         raise _too_many(

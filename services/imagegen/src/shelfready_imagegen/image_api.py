@@ -37,8 +37,9 @@ from tenacity import (
 
 from shelfready_core import defaults
 from shelfready_core.claude.breaker import BreakerOpen, CircuitBreaker, make_breaker
-from shelfready_core.config import Settings
 from shelfready_core.errors import CredentialRejected
+from shelfready_core.stages import get_stage_settings
+from shelfready_imagegen.stage import ImagegenSettings
 
 logger = logging.getLogger(__name__)
 
@@ -330,12 +331,13 @@ def _log_retry(state: RetryCallState) -> None:
 
 
 def provider_from_settings(
-    settings: Settings, *, redis_conn: Any | None = None
+    settings: ImagegenSettings | None = None, *, redis_conn: Any | None = None
 ) -> OpenAIImagesProvider | None:
     """The configured image API provider, or None when SHELFREADY_IMAGE_API_URL is unset.
 
     With a Redis connection the circuit breaker is shared by every worker; without, per process.
     """
+    settings = settings or get_stage_settings(ImagegenSettings)
     if not settings.image_api_url:
         return None
     return OpenAIImagesProvider(

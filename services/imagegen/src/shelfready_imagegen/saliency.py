@@ -73,9 +73,10 @@ _models: dict[Path, SaliencyModel] = {}
 def load_model(path: Path | None = None) -> SaliencyModel:
     """The process-wide session for `path` (default: the configured or bundled model)."""
     if path is None:
-        from shelfready_core.config import get_settings
+        from shelfready_core.stages import get_stage_settings
+        from shelfready_imagegen.stage import ImagegenSettings
 
-        path = get_settings().segmentation_model_path or bundled_model_path()
+        path = get_stage_settings(ImagegenSettings).segmentation_model_path or bundled_model_path()
     path = Path(path)
     with _lock:
         model = _models.get(path)

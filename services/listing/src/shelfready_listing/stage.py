@@ -10,6 +10,7 @@ from enum import StrEnum
 
 from pydantic import Field
 
+from shelfready_core.config import env_notes
 from shelfready_core.stages import QueuePolicy, Stage, StageSettings
 
 
@@ -20,6 +21,21 @@ class ListingStep(StrEnum):
 class ListingSettings(StageSettings):
     concurrency: int = Field(
         3, ge=1, alias="LISTING_CONCURRENCY", description="parallel jobs of the listing worker"
+    )
+    model: str = Field(
+        "claude-sonnet-5-5",
+        alias="SHELFREADY_LISTING_MODEL",
+        description="Claude model that writes the listing copy",
+    )
+    # Draft + one structural repair + one judgement repair; counted across RQ attempts.
+    call_budget: int = Field(
+        3,
+        ge=1,
+        alias="SHELFREADY_LISTING_CALL_BUDGET",
+        description="most Claude calls one listing stage makes, across all its attempts",
+        json_schema_extra=env_notes(
+            details="Draft, structural repair, judgement repair; kept in Redis per workflow."
+        ),
     )
 
 

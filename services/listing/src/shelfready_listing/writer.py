@@ -11,7 +11,7 @@ review (`shelfready_listing.review`):
 3. judgement findings get one repair turn naming exactly those, if the call budget allows;
    what remains is dropped where it can go cleanly or kept and flagged for review.
 
-Every call counts against the stage's CallBudget (settings.listing_call_budget), kept in
+Every call counts against the stage's CallBudget (SHELFREADY_LISTING_CALL_BUDGET), kept in
 Redis so it holds across the job's retries. Scoring is the job's business.
 """
 
@@ -36,6 +36,7 @@ from shelfready_core.schemas import (
     ListingReview,
     ProductAnalysis,
 )
+from shelfready_core.stages import get_stage_settings
 from shelfready_listing.offline import OfflineListingWriter
 from shelfready_listing.prompts import system_prompt, user_prompt
 from shelfready_listing.review import (
@@ -49,6 +50,7 @@ from shelfready_listing.review import (
     structural_findings,
 )
 from shelfready_listing.rules import rules_for
+from shelfready_listing.stage import ListingSettings
 from shelfready_listing.text_checks import primary_language
 
 logger = logging.getLogger(__name__)
@@ -66,7 +68,7 @@ class UnusableDraft(StructuredOutputError, NotRetryable):
 
 
 class ClaudeListingWriter:
-    """ListingWriter backed by Claude (settings.listing_model)."""
+    """ListingWriter backed by Claude (ListingSettings.model)."""
 
     def __init__(
         self,
@@ -74,12 +76,14 @@ class ClaudeListingWriter:
         redis: redis.Redis | None = None,
         *,
         workflow_id: str | None = None,
+        stage_settings: ListingSettings | None = None,
     ) -> None:
         self.settings = settings
+        self.stage_settings = stage_settings or get_stage_settings(ListingSettings)
         self.client = ClaudeClient(
             settings,
             stage="listing",
-            model=settings.listing_model,
+            model=self.stage_settings.model,
             timeout=LISTING_TIMEOUT_SECONDS,
             max_retries=LISTING_SDK_RETRIES,
             redis=redis,
@@ -89,12 +93,12 @@ class ClaudeListingWriter:
                 redis,
                 stage="listing",
                 workflow_id=workflow_id,
-                limit=settings.listing_call_budget,
+                limit=self.stage_settings.call_budget,
             )
             if redis is not None and workflow_id is not None
             else None
         )
-        self.structured_outputs = supports_structured_outputs(settings.listing_model)
+        self.structured_outputs = supports_structured_outputs(self.stage_settings.model)
 
     def write(self, product: ProductAnalysis, request: ListingRequest) -> StageResult[ListingDraft]:
         rules = rules_for(request.marketplace, request.market)
@@ -170,7 +174,7 @@ class ClaudeListingWriter:
         )
         notes: dict[str, object] = {
             "writer": "claude",
-            "model": self.settings.listing_model,
+            "model": self.stage_settings.model,
             "marketplace": rules.label,
             "language": primary_language(request.language),
             "review": review,

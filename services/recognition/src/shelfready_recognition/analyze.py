@@ -12,9 +12,11 @@ from shelfready_core.ai import Recognizer, StageResult
 from shelfready_core.claude import ClaudeClient
 from shelfready_core.config import Settings
 from shelfready_core.schemas import ListingRequest, ProductAnalysis
+from shelfready_core.stages import get_stage_settings
 from shelfready_recognition.offline import OfflineRecognizer
 from shelfready_recognition.prepare import prepare_for_claude, scale_box
 from shelfready_recognition.prompts import SYSTEM_PROMPT, user_text
+from shelfready_recognition.stage import RecognitionSettings
 
 logger = logging.getLogger(__name__)
 
@@ -56,11 +58,13 @@ class ClaudeRecognizer:
         redis: redis.Redis | None = None,
         *,
         client: ClaudeClient | None = None,
+        stage_settings: RecognitionSettings | None = None,
     ) -> None:
+        stage_settings = stage_settings or get_stage_settings(RecognitionSettings)
         self.client = client or ClaudeClient(
             settings,
             stage="recognition",
-            model=settings.recognition_model,
+            model=stage_settings.model,
             timeout=RECOGNITION_TIMEOUT_SECONDS,
             redis=redis,
             max_retries=RECOGNITION_SDK_RETRIES,

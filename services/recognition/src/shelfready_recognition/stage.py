@@ -25,6 +25,12 @@ class RecognitionSettings(StageSettings):
         alias="RECOGNITION_CONCURRENCY",
         description="parallel jobs of the recognition worker",
     )
+    # Current Sonnet from the installed SDK's model list (4.5 retires on 2026-11-30).
+    model: str = Field(
+        "claude-sonnet-5-5",
+        alias="SHELFREADY_RECOGNITION_MODEL",
+        description="Claude model that recognises the product photo",
+    )
 
 
 STAGE = Stage(
