@@ -329,7 +329,7 @@ def _fresh_minute() -> None:
 def test_a_flood_gets_429_after_the_limit(
     make_client: MakeClient, settings: Settings, redis_conn: redis.Redis
 ) -> None:
-    client = make_client(api_keys=TWO_KEYS, max_recognition_queue=0)
+    client = make_client(api_keys=TWO_KEYS, max_intake_queue=0)
     _fresh_minute()
     codes = [
         client.post("/api/workflows", json={"image_url": URL}, headers=_auth(KEY_A))
@@ -351,7 +351,7 @@ def test_a_flood_gets_429_after_the_limit(
 def test_a_full_recognition_queue_gets_429(
     make_client: MakeClient, redis_conn: redis.Redis
 ) -> None:
-    client = make_client(max_recognition_queue=3)
+    client = make_client(max_intake_queue=3)
     for _ in range(3):
         assert client.post("/api/workflows", json={"image_url": URL}).status_code == 202
     response = client.post("/api/workflows", json={"image_url": URL})

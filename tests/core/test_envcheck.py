@@ -2,11 +2,28 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import pytest
-from pydantic import SecretStr
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings
 
 from shelfready_core.config import Settings
-from shelfready_core.envcheck import ENV_VARS, check_environment, mask_url, settings_env_names
+from shelfready_core.envcheck import (
+    check_environment,
+    env_vars,
+    markdown_table,
+    mask_url,
+    replace_readme_table,
+    settings_environment,
+)
+from shelfready_core.stages import pipeline
+
+ROOT = Path(__file__).resolve().parents[2]
+SHELFREADY = Path(sys.executable).with_name("shelfready")
 
 SECRET = "fake-anthropic-key-VERY-DISTINCTIVE-7f3a9c"
 DB_PASSWORD = "db-pw-DISTINCTIVE-41"
@@ -26,14 +43,51 @@ R2 = {
 }
 
 
-def test_table_covers_every_setting_and_marks_secret_ones() -> None:
-    names = [var.name for var in ENV_VARS]
-    assert len(names) == len(set(names))
-    assert settings_env_names() <= set(names)
-    for field_name, info in Settings.model_fields.items():
-        env_name = (info.alias or field_name).upper()
-        is_secret = SecretStr in getattr(info.annotation, "__args__", ())
-        assert next(v for v in ENV_VARS if v.name == env_name).secret == is_secret, env_name
+def test_every_field_of_core_and_every_stage_is_checked_and_secrets_are_the_secretstr_ones() -> (
+    None
+):
+    checked = {var.name: var for var in env_vars()}
+    classes = [("core", Settings)] + [(stage.name, stage.settings) for stage in pipeline()]
+    for group, settings_class in classes:
+        for field_name, info in settings_class.model_fields.items():
+            var = checked[(info.alias or field_name).upper()]
+            assert var.group == group
+            assert var.purpose == info.description
+            assert var.secret == (SecretStr in getattr(info.annotation, "__args__", ())), var.name
+    assert len(checked) == sum(len(cls.model_fields) for _, cls in classes)
+    # Stage settings are checked under their stage, never as core settings.
+    assert checked["SHELFREADY_LISTING_CALL_BUDGET"].group == "listing"
+    assert checked["IMAGEGEN_CONCURRENCY"].group == "imagegen"
+
+
+def test_a_field_without_description_or_with_an_unknown_check_is_refused() -> None:
+    class Undescribed(BaseSettings):
+        thing: int = 1
+
+    class UnknownCheck(BaseSettings):
+        thing: str = Field("x", description="a thing", json_schema_extra={"check": "nope"})
+
+    for bad in (Undescribed, UnknownCheck):
+        with pytest.raises(TypeError, match="THING"):
+            env_vars([("core", bad)])
+
+
+def test_readme_table_is_generated_from_the_settings() -> None:
+    readme = (ROOT / "README.md").read_text()
+    assert readme == replace_readme_table(readme, markdown_table()), (
+        "README's variable table is stale: run "
+        "`python -m shelfready_core.envcheck --write-readme README.md`"
+    )
+    # Every variable once, under its stage.
+    for var in env_vars():
+        assert readme.count(f"| `{var.name}` |") == 1, var.name
+    assert "`listing` stage settings" in readme
+
+
+def test_stale_readme_table_is_caught() -> None:
+    readme = (ROOT / "README.md").read_text()
+    stale = readme.replace("| `SHELFREADY_LISTING_MODEL` |", "| `SHELFREADY_OLD_MODEL` |")
+    assert replace_readme_table(stale, markdown_table()) == readme != stale
 
 
 def test_complete_production_environment_is_ok() -> None:
@@ -165,7 +219,8 @@ def test_blank_values_count_as_unset() -> None:
         ("RECOGNITION_CONCURRENCY", "0"),
         ("LISTING_CONCURRENCY", "three"),
         ("IMAGEGEN_CONCURRENCY", "-1"),
-        ("SHELFREADY_AI_MAX_CONCURRENCY", "1.5"),
+        ("SHELFREADY_LISTING_CALL_BUDGET", "1.5"),
+        ("SHELFREADY_IMAGE_API_URL", "images.example.com"),
         ("SHELFREADY_AI", "gpt"),
         ("LOG_FORMAT", "xml"),
         ("LOG_LEVEL", "LOUD"),
@@ -210,3 +265,67 @@ def test_mask_url_hides_password_in_userinfo_and_query() -> None:
     assert mask_url("redis://:s3cr3t@[::1]:6379/0") == "redis://:***@[::1]:6379/0"
     assert "s3cr3t" not in mask_url("redis://h:6379/0?password=s3cr3t&db=1")
     assert mask_url("redis://h:6379/0") == "redis://h:6379/0"
+
+
+DOTENV = (
+    "DATABASE_URL=postgresql://postgres@127.0.0.1:5432/shelfready_dotenv\n"
+    "REDIS_URL=redis://127.0.0.1:6379/15\n"
+    "SHELFREADY_AI=offline\n"
+    "# a comment, and a stage setting\n"
+    "LISTING_CONCURRENCY=2\n"
+)
+
+
+def test_the_check_sees_the_dotenv_file_as_settings_do(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / ".env").write_text(DOTENV)
+    monkeypatch.chdir(tmp_path)
+    for name in ("DATABASE_URL", "REDIS_URL", "SHELFREADY_AI", "ANTHROPIC_API_KEY"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("LOG_LEVEL", "debug")
+
+    visible = settings_environment({"LOG_LEVEL": "debug", "SHELFREADY_AI": "auto"})
+    # The process environment wins over the file, as in pydantic-settings.
+    assert visible["SHELFREADY_AI"] == "auto" and visible["LOG_LEVEL"] == "debug"
+    assert settings_environment()["SHELFREADY_AI"] == "offline"  # the env source's view
+
+    report = check_environment(settings_environment(), production=True)
+    assert report.ok, report.errors
+    assert {line.name for line in report.lines if line.state == "missing"} == set()
+    assert report.line("REDIS_URL").shown == "redis://127.0.0.1:6379/15"
+    assert report.line("LISTING_CONCURRENCY").shown == "2"
+    settings = Settings()
+    assert settings.redis_url is not None and settings.uses_offline_ai
+
+
+def _shelfready(cwd: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    # Only what a process needs to start: the variables come from cwd's .env file.
+    env = {"PATH": os.environ["PATH"], "HOME": str(cwd)}
+    return subprocess.run(
+        [str(SHELFREADY), *args], cwd=cwd, env=env, capture_output=True, text=True, timeout=60
+    )
+
+
+def test_shelfready_check_reads_the_dotenv_file_and_prints_plain_text(tmp_path: Path) -> None:
+    (tmp_path / ".env").write_text(DOTENV)
+    result = _shelfready(tmp_path, "check", "--no-connect")
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    assert "environment check (production mode)" in output
+    assert "missing" not in output and "environment OK" in output
+    assert "LISTING_CONCURRENCY" in output and "listing stage settings" in output
+    # Brackets are text, not rich markup; no pydantic internals leak into the report.
+    assert '{"model": [input, output]}' in output
+    assert "PydanticUndefined" not in output
+
+
+def test_the_worker_start_up_check_reads_the_dotenv_file(tmp_path: Path) -> None:
+    # No database behind the URL: the environment check passes, the database check fails.
+    (tmp_path / ".env").write_text(DOTENV.replace("127.0.0.1:5432", "127.0.0.1:9"))
+    result = _shelfready(tmp_path, "worker", "listing", "--burst")
+    output = result.stdout + result.stderr
+    assert result.returncode == 1
+    assert "environment OK" in output, output
+    assert "is missing" not in output
+    assert '{"model": [input, output]}' in output

@@ -9,7 +9,7 @@ from sqlalchemy import text
 from shelfready_core.config import Settings
 from shelfready_core.db import database_url, get_engine
 from shelfready_core.dburl import DatabaseUrlError, describe
-from shelfready_core.envcheck import check_environment
+from shelfready_core.envcheck import check_environment, settings_environment
 from shelfready_core.redis_conn import get_redis, mask_redis_url
 from shelfready_core.storage import get_storage
 
@@ -45,7 +45,9 @@ def run_checks(
     connect: bool,
     echo: Echo,
 ) -> bool:
-    report = check_environment(env, production=production or settings.redis_url is not None)
+    # The process environment (`env`) over the `.env` file: what Settings sees.
+    visible = settings_environment(env)
+    report = check_environment(visible, production=production or settings.redis_url is not None)
     echo(report.render())
     ok = report.ok and print_database_diagnostics(settings, echo)
     if not (ok and connect):

@@ -108,7 +108,7 @@ def worker(
 
     stages = _stages_named(service)
     try:
-        preflight(os.environ, console.print)
+        preflight(os.environ, lambda text: console.print(text, markup=False, highlight=False))
     except StartupError as exc:
         raise _fail(str(exc)) from exc
     settings = _settings()

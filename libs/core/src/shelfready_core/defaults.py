@@ -72,10 +72,10 @@ FETCH_MAX_REDIRECTS = 5
 # iPhone's 24 MP HEIC fits, a 48 MP one or the 7000x7000 PNG (140 MiB) does not.
 MAX_DECODED_PHOTO_BYTES = 96 * 1024 * 1024
 
-# API protection: submissions per API key per minute, and how deep the recognition queue may
+# API protection: submissions per API key per minute, and how deep the first stage's queue may
 # grow before new submissions are asked to come back later.
 RATE_LIMIT_PER_MINUTE = 60
-MAX_RECOGNITION_QUEUE = 500
+MAX_INTAKE_QUEUE = 500
 MAX_IMAGE_PIXELS = 50_000_000
 MIN_IMAGE_SIDE = 200
 

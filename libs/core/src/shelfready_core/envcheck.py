@@ -1,43 +1,60 @@
-"""The start-up check of every environment variable the app reads.
+"""The start-up check of every environment variable the app reads, generated from the settings.
 
-One line per variable (set / missing / optional / default, secrets never shown) plus a list of
-errors, each naming the variable and what it is for. Types, choices and defaults come from
-`config.Settings`, so this check and the real settings cannot disagree.
+The variables are the fields of `config.Settings` plus those of every installed stage's
+`StageSettings`: name (alias), purpose (description), type, constraints and default come from
+the field, the rest from its `env_notes` (json_schema_extra). One line per variable (set /
+missing / optional / default, secrets never shown) plus a list of errors, each naming the
+variable and what it is for. The check sees what `Settings` sees: the process environment
+over the `.env` file, read by pydantic-settings' own sources (`settings_environment`).
+
+`python -m shelfready_core.envcheck --markdown` prints the README's variable table;
+`--write-readme README.md` replaces it between its marker comments.
 """
 
 from __future__ import annotations
 
+import argparse
 import logging
-from collections.abc import Callable, Mapping
+import re
+import sys
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
-from typing import Annotated, Any, Literal
+from functools import cache
+from pathlib import Path
+from typing import Annotated, Any, Literal, cast, get_args
 from urllib.parse import urlsplit
 
-from pydantic import TypeAdapter, ValidationError
+from pydantic import SecretStr, TypeAdapter, ValidationError
+from pydantic.fields import FieldInfo
+from pydantic_settings import BaseSettings, DotEnvSettingsSource, EnvSettingsSource
 
-from shelfready_core.config import Settings
+from shelfready_core.config import CheckName, Requirement, Settings
 from shelfready_core.dburl import DatabaseUrlError, parse_database_url
 from shelfready_core.url_masking import mask_url
 
-__all__ = ["ENV_VARS", "EnvReport", "check_environment", "mask_url"]
+__all__ = [
+    "EnvReport",
+    "EnvVar",
+    "check_environment",
+    "env_vars",
+    "markdown_table",
+    "mask_url",
+    "settings_environment",
+]
 
 logger = logging.getLogger(__name__)
 
-Requirement = Literal["never", "production", "production_online_ai"]
 State = Literal["set", "missing", "optional", "default"]
+CORE_GROUP = "core"
+README_START = "<!-- settings-table:start (generated: python -m shelfready_core.envcheck "
+README_START += "--write-readme README.md) -->"
+README_END = "<!-- settings-table:end -->"
 
 
 def _log_level(value: str) -> str | None:
     if value.upper() in logging.getLevelNamesMapping():
         return None
     return f"unknown log level {value!r} (expected DEBUG, INFO, WARNING, ERROR or CRITICAL)"
-
-
-def _port(value: str) -> str | None:
-    if value.isdigit() and 1 <= int(value) <= 65535:
-        return None
-    return f"must be a port number between 1 and 65535, got {value!r}"
 
 
 def _http_url(value: str) -> str | None:
@@ -66,21 +83,13 @@ def _api_keys(value: str) -> str | None:
     return None
 
 
-@dataclass(frozen=True)
-class EnvVar:
-    """One environment variable the app reads."""
-
-    name: str
-    purpose: str
-    secret: bool = False
-    required: Requirement = "never"
-    # Shown masked (password as ***) instead of hidden, because host and user help debugging.
-    url: bool = False
-    # What the app uses when unset, beyond the Settings default; {NAME} reads another variable.
-    stand_in: str | None = None
-    # A cheap extra check of a set value: returns the problem, or None when fine.
-    check: Callable[[str], str | None] | None = field(default=None, compare=False)
-
+# The extra checks a field's env_notes(check=...) may name.
+EXTRA_CHECKS: dict[CheckName, Callable[[str], str | None]] = {
+    "http_url": _http_url,
+    "redis_url": _redis_url,
+    "log_level": _log_level,
+    "api_keys": _api_keys,
+}
 
 R2_VARIABLES = (
     "CLOUDFLARE_R2_ACCESS_KEY",
@@ -89,194 +98,103 @@ R2_VARIABLES = (
     "CLOUDFLARE_R2_ENDPOINT",
 )
 R2_OPTIONAL = "CLOUDFLARE_R2_PUBLIC_URL"
-_LOCAL_FOLDER = "local folder {SHELFREADY_STORAGE_DIR}"
-
-ENV_VARS: tuple[EnvVar, ...] = (
-    EnvVar(
-        "DATABASE_URL",
-        "PostgreSQL database holding workflow state",
-        secret=True,
-        url=True,
-        required="production",
-        stand_in="embedded SQLite at {SHELFREADY_SQLITE_PATH}",
-    ),
-    EnvVar(
-        "DIRECT_URL",
-        "PostgreSQL connection bypassing the pooler, for migrations",
-        secret=True,
-        url=True,
-    ),
-    EnvVar("SHELFREADY_SQLITE_PATH", "SQLite file used when DATABASE_URL is unset"),
-    EnvVar(
-        "REDIS_URL",
-        "Redis holding the RQ job queues",
-        secret=True,
-        url=True,
-        required="production",
-        stand_in="in-process Redis (fakeredis)",
-        check=_redis_url,
-    ),
-    EnvVar(
-        "ANTHROPIC_API_KEY",
-        "Claude API key for product recognition and listing copy",
-        secret=True,
-        required="production_online_ai",
-        stand_in="offline AI stand-in",
-    ),
-    EnvVar(
-        "ANTHROPIC_BASE_URL",
-        "alternative Claude API endpoint, e.g. a proxy or gateway",
-        url=True,
-        check=_http_url,
-    ),
-    EnvVar("SHELFREADY_AI", "AI provider: auto = Claude when a key is set, claude or offline"),
-    EnvVar("SHELFREADY_RECOGNITION_MODEL", "Claude model that recognises the product photo"),
-    EnvVar("SHELFREADY_LISTING_MODEL", "Claude model that writes the listing copy"),
-    EnvVar("SHELFREADY_AI_MAX_CONCURRENCY", "most Claude calls in flight per process"),
-    EnvVar(
-        "SHELFREADY_LISTING_CALL_BUDGET",
-        "most Claude calls one listing stage makes, across all its attempts",
-    ),
-    EnvVar(
-        "CLOUDFLARE_R2_ACCESS_KEY",
-        "Cloudflare R2 access key id for image storage",
-        secret=True,
-        stand_in=_LOCAL_FOLDER,
-    ),
-    EnvVar(
-        "CLOUDFLARE_R2_SECRET_KEY",
-        "Cloudflare R2 secret access key for image storage",
-        secret=True,
-        stand_in=_LOCAL_FOLDER,
-    ),
-    EnvVar(
-        "CLOUDFLARE_R2_BUCKET", "Cloudflare R2 bucket holding the images", stand_in=_LOCAL_FOLDER
-    ),
-    EnvVar(
-        "CLOUDFLARE_R2_ENDPOINT",
-        "Cloudflare R2 S3 API endpoint, https://<account>.r2.cloudflarestorage.com",
-        url=True,
-        stand_in=_LOCAL_FOLDER,
-        check=_http_url,
-    ),
-    EnvVar(
-        R2_OPTIONAL,
-        "public base URL of the R2 bucket for image links",
-        url=True,
-        check=_http_url,
-    ),
-    EnvVar("SHELFREADY_STORAGE_DIR", "local image folder used when R2 is not configured"),
-    EnvVar(
-        "SHELFREADY_IMAGE_API_URL",
-        "OpenAI-compatible image API for the secondary images",
-        url=True,
-        check=_http_url,
-    ),
-    EnvVar("SHELFREADY_IMAGE_API_KEY", "key for the image API", secret=True),
-    EnvVar("SHELFREADY_IMAGE_API_MODEL", "model name sent to the image API"),
-    EnvVar(
-        "SHELFREADY_SEGMENTATION_MODEL",
-        "path of a larger salient-object ONNX model file (default: bundled U^2-Net-p)",
-    ),
-    EnvVar(
-        "SHELFREADY_MODEL_PRICES",
-        'price overrides, JSON {"model": [input, output]} in USD per million tokens',
-    ),
-    EnvVar("RECOGNITION_CONCURRENCY", "parallel jobs of the recognition worker"),
-    EnvVar("LISTING_CONCURRENCY", "parallel jobs of the listing worker"),
-    EnvVar("IMAGEGEN_CONCURRENCY", "parallel jobs of the image generation worker"),
-    EnvVar(
-        "SHELFREADY_JOB_MONITORING_INTERVAL",
-        "seconds between heartbeats of a busy worker (abandoned-job detection)",
-    ),
-    EnvVar(
-        "SHELFREADY_HEARTBEAT_GRACE",
-        "seconds after a missed heartbeat before a job counts as abandoned and is requeued",
-    ),
-    EnvVar(
-        "SHELFREADY_DRAIN_SECONDS",
-        "seconds a stopping worker may finish its job before requeueing it (default: job limit)",
-    ),
-    EnvVar(
-        "SHELFREADY_OUTAGE_BUDGET",
-        "seconds a workflow waits for an unreachable database, Redis or storage, or a "
-        "rejected key, before it fails (default 1800)",
-    ),
-    EnvVar(
-        "SHELFREADY_STUCK_AFTER",
-        "seconds without change after which a workflow with no live job is resumed (default 30)",
-    ),
-    EnvVar(
-        "SHELFREADY_RECONCILE_INTERVAL",
-        "seconds between the workers' sweeps for stuck workflows (default 10)",
-    ),
-    EnvVar(
-        "SHELFREADY_BREAKER_OPEN_SECONDS",
-        "seconds a tripped circuit breaker refuses API calls before one trial call (default 60)",
-    ),
-    EnvVar(
-        "SHELFREADY_RETENTION_DAYS",
-        "workers delete finished workflows older than this many days, daily (unset: keep all)",
-    ),
-    EnvVar(
-        "PROMETHEUS_MULTIPROC_DIR",
-        "folder for the metrics of a pool's processes (unset: a fresh temporary folder)",
-    ),
-    EnvVar(
-        "SHELFREADY_API_TOKEN",
-        "bearer token of the HTTP API for one seller (sees every workflow, as the CLI does)",
-        secret=True,
-    ),
-    EnvVar(
-        "SHELFREADY_API_KEYS",
-        "named API keys name:key,name:key; each key sees only its own workflows",
-        secret=True,
-        check=_api_keys,
-    ),
-    EnvVar(
-        "SHELFREADY_RATE_LIMIT_PER_MINUTE",
-        "workflow submissions per API key per minute (0: no limit)",
-    ),
-    EnvVar(
-        "SHELFREADY_MAX_RECOGNITION_QUEUE",
-        "recognition jobs waiting before the API answers 429 (0: no cap)",
-    ),
-    EnvVar("SHELFREADY_API_HOST", "interface the HTTP API listens on"),
-    EnvVar("SHELFREADY_API_DOCS", "serve the OpenAPI docs at /docs (true or false)"),
-    EnvVar(
-        "SHELFREADY_FETCH_ALLOW",
-        "host names or networks (comma-separated) photo URLs may reach though private",
-    ),
-    EnvVar("SHELFREADY_FETCH_PORTS", "extra ports photo URLs may use (comma-separated)"),
-    EnvVar("SHELFREADY_FETCH_TIMEOUT", "seconds one photo download may take, redirects included"),
-    EnvVar(
-        "LOG_LEVEL", "logging threshold: DEBUG, INFO, WARNING, ERROR or CRITICAL", check=_log_level
-    ),
-    EnvVar("LOG_FORMAT", "log output: text for people, json for log collectors"),
-    EnvVar("PORT", "HTTP port of the health endpoint, set by Railway", check=_port),
-)
 
 
-@lru_cache(maxsize=1)
-def _settings_fields() -> dict[str, tuple[object, TypeAdapter[object]]]:
-    """Env name -> (default, validator) for every Settings field."""
-    fields = {}
-    for name, info in Settings.model_fields.items():
-        # The field's type plus its constraints (e.g. ge=1), checked as pydantic-settings would.
-        constrained: Any = info.annotation
-        if info.metadata:
-            constrained = Annotated[(constrained, *info.metadata)]
-        # A default_factory's value, not PydanticUndefined; an empty one is no default at all.
-        default = info.get_default(call_default_factory=True)
-        if default in ({}, [], ()):
-            default = None
-        fields[(info.alias or name).upper()] = (default, TypeAdapter(constrained))
-    return fields
+@dataclass(frozen=True)
+class EnvVar:
+    """One environment variable the app reads, as its settings field describes it."""
+
+    name: str
+    purpose: str
+    group: str  # "core" or the name of the stage whose settings class reads it
+    default: object  # the field's default; None when it has none (or an empty one)
+    adapter: TypeAdapter[Any] = field(compare=False, repr=False)
+    secret: bool = False
+    url: bool = False
+    required: Requirement | None = None
+    stand_in: str | None = None
+    check: CheckName | None = None
+    details: str | None = None
 
 
-def settings_env_names() -> frozenset[str]:
-    """The variable names `Settings` reads (for keeping ENV_VARS complete)."""
-    return frozenset(_settings_fields())
+def _is_secret(annotation: object) -> bool:
+    return annotation is SecretStr or SecretStr in get_args(annotation)
+
+
+def _env_var(name: str, info: FieldInfo, group: str) -> EnvVar:
+    if not info.description:
+        raise TypeError(f"setting {name} has no description: give its Field(description=...)")
+    notes = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
+    # The field's type plus its constraints (e.g. ge=1), checked as pydantic-settings would.
+    constrained: Any = info.annotation
+    if info.metadata:
+        constrained = Annotated[(constrained, *info.metadata)]
+    # A default_factory's value, not PydanticUndefined; an empty one is no default at all.
+    default = info.get_default(call_default_factory=True) if not info.is_required() else None
+    if default in ({}, [], ()):
+        default = None
+    check = cast("CheckName | None", notes.get("check"))
+    if check is not None and check not in EXTRA_CHECKS:
+        raise TypeError(f"setting {name} names an unknown check {check!r}")
+    return EnvVar(
+        name=name,
+        purpose=info.description,
+        group=group,
+        default=default,
+        adapter=TypeAdapter(constrained),
+        secret=_is_secret(info.annotation),
+        url=bool(notes.get("url")),
+        required=cast("Requirement | None", notes.get("required")),
+        stand_in=cast("str | None", notes.get("stand_in")),
+        check=check,
+        details=cast("str | None", notes.get("details")),
+    )
+
+
+def settings_classes() -> list[tuple[str, type[BaseSettings]]]:
+    """Core settings, then the settings class of every installed stage, in pipeline order."""
+    from shelfready_core.stages import PipelineError, pipeline
+
+    classes: list[tuple[str, type[BaseSettings]]] = [(CORE_GROUP, Settings)]
+    try:
+        classes += [(stage.name, stage.settings) for stage in pipeline()]
+    except PipelineError as exc:  # an image without stages (e.g. the API) checks core only
+        logger.debug("no stage settings to check: %s", exc)
+    return classes
+
+
+@cache
+def _vars_of(group: str, settings_class: type[BaseSettings]) -> tuple[EnvVar, ...]:
+    return tuple(
+        _env_var((info.alias or name).upper(), info, group)
+        for name, info in settings_class.model_fields.items()
+    )
+
+
+def env_vars(classes: Sequence[tuple[str, type[BaseSettings]]] | None = None) -> list[EnvVar]:
+    """Every variable the settings classes read, grouped; a name read twice is a bug."""
+    found = [var for group, cls in classes or settings_classes() for var in _vars_of(group, cls)]
+    names = [var.name for var in found]
+    repeated = sorted({name for name in names if names.count(name) > 1})
+    if repeated:
+        raise TypeError(f"more than one setting reads {', '.join(repeated)}")
+    return found
+
+
+def settings_environment(
+    environ: Mapping[str, str] | None = None,
+    classes: Iterable[type[BaseSettings]] | None = None,
+) -> dict[str, str]:
+    """The variables as the settings classes see them: each one's `.env` file under the
+    process environment (`environ`, default: what pydantic-settings' env source reads),
+    through pydantic-settings' own sources. Names are upper-cased (settings ignore case)."""
+    visible: dict[str, str] = {}
+    for cls in classes or [cls for _, cls in settings_classes()]:
+        dotenv = DotEnvSettingsSource(cls).env_vars
+        visible |= {name.upper(): value for name, value in dotenv.items() if value is not None}
+    process = EnvSettingsSource(Settings).env_vars if environ is None else environ
+    visible |= {name.upper(): value for name, value in process.items() if value is not None}
+    return visible
 
 
 @dataclass(frozen=True)
@@ -285,6 +203,7 @@ class EnvLine:
     state: State
     purpose: str
     shown: str
+    group: str = CORE_GROUP
 
 
 @dataclass
@@ -304,16 +223,22 @@ class EnvReport:
         width = max(len(line.name) for line in self.lines)
         mode = "production" if self.production else "demo"
         out = [f"environment check ({mode} mode)"]
-        out += [
-            f"  {line.name:<{width}}  {line.state:<8}  {line.shown}  ({line.purpose})"
-            for line in self.lines
-        ]
+        group = None
+        for line in self.lines:
+            if line.group != group:
+                group = line.group
+                out.append(f"  {_group_title(group)}:")
+            out.append(f"    {line.name:<{width}}  {line.state:<8}  {line.shown}  ({line.purpose})")
         if self.ok:
             out.append("environment OK")
         else:
             out.append(f"{len(self.errors)} problem(s):")
             out += [f"  - {error}" for error in self.errors]
         return "\n".join(out)
+
+
+def _group_title(group: str) -> str:
+    return "core settings" if group == CORE_GROUP else f"{group} stage settings"
 
 
 def _shown(var: EnvVar, value: str) -> str:
@@ -331,15 +256,13 @@ def _shown(var: EnvVar, value: str) -> str:
 
 def _invalid(var: EnvVar, value: str) -> str | None:
     """The problem with a set value, or None. Never quotes a secret."""
-    default_and_adapter = _settings_fields().get(var.name)
-    if default_and_adapter is not None:
-        try:
-            default_and_adapter[1].validate_python(value)
-        except ValidationError as exc:
-            problem = exc.errors()[0]["msg"]
-            problem = problem[0].lower() + problem[1:]
-            return problem if var.secret else f"{problem}, got {value!r}"
-    return var.check(value) if var.check else None
+    try:
+        var.adapter.validate_python(value)
+    except ValidationError as exc:
+        problem = exc.errors()[0]["msg"]
+        problem = problem[0].lower() + problem[1:]
+        return problem if var.secret else f"{problem}, got {value!r}"
+    return EXTRA_CHECKS[var.check](value) if var.check else None
 
 
 def _required(var: EnvVar, env: Mapping[str, str], production: bool) -> str | None:
@@ -355,58 +278,69 @@ def _required(var: EnvVar, env: Mapping[str, str], production: bool) -> str | No
     return None
 
 
-def check_environment(env: Mapping[str, str], *, production: bool) -> EnvReport:
-    """Check every variable in ENV_VARS against `env`; blank values count as unset."""
-    values = {var.name: env[var.name].strip() for var in ENV_VARS if env.get(var.name, "").strip()}
-    effective = {
-        name: str(default)
-        for name, (default, _) in _settings_fields().items()
-        if default is not None
-    } | values
+def _default_text(var: EnvVar) -> str | None:
+    if var.default is None:
+        return None
+    if isinstance(var.default, bool):
+        return str(var.default).lower()
+    return str(var.default)
+
+
+def check_environment(
+    env: Mapping[str, str],
+    *,
+    production: bool,
+    classes: Sequence[tuple[str, type[BaseSettings]]] | None = None,
+) -> EnvReport:
+    """Check every variable against `env` (see `settings_environment`); blank counts as unset."""
+    variables = env_vars(classes)
+    env = {name.upper(): value for name, value in env.items()}
+    values = {var.name: env[var.name].strip() for var in variables if env.get(var.name, "").strip()}
+    defaults = {var.name: text for var in variables if (text := _default_text(var)) is not None}
+    effective = defaults | values
     report = EnvReport(production=production)
 
     r2_set = [name for name in (*R2_VARIABLES, R2_OPTIONAL) if name in values]
     r2_missing = [name for name in R2_VARIABLES if name not in values] if r2_set else []
 
-    for var in ENV_VARS:
+    for var in variables:
         value = values.get(var.name)
+
+        def line(state: State, shown: str, var: EnvVar = var) -> None:
+            report.lines.append(EnvLine(var.name, state, var.purpose, shown, var.group))
+
         if value is not None:
-            report.lines.append(EnvLine(var.name, "set", var.purpose, _shown(var, value)))
+            line("set", _shown(var, value))
             problem = _invalid(var, value)
             if problem:
                 report.errors.append(f"{var.name} ({var.purpose}) is invalid: {problem}")
             continue
         why = _required(var, env, production)
         if why:
-            report.lines.append(EnvLine(var.name, "missing", var.purpose, "not set"))
+            line("missing", "not set")
             report.errors.append(f"{var.name} is missing: {var.purpose} ({why})")
         elif var.name in r2_missing:
-            report.lines.append(EnvLine(var.name, "missing", var.purpose, "not set"))
+            line("missing", "not set")
         elif var.stand_in:
-            shown = f"not set: {var.stand_in.format_map(effective)}"
-            report.lines.append(EnvLine(var.name, "default", var.purpose, shown))
-        elif var.name in effective:
-            shown = f"default {effective[var.name]}"
-            report.lines.append(EnvLine(var.name, "default", var.purpose, shown))
+            line("default", f"not set: {var.stand_in.format_map(effective)}")
+        elif var.name in defaults:
+            line("default", f"default {defaults[var.name]}")
         else:
-            report.lines.append(EnvLine(var.name, "optional", var.purpose, "not set"))
+            line("optional", "not set")
 
+    purposes = {var.name: var.purpose for var in variables}
     if r2_missing:
-        purposes = "; ".join(f"{name}: {_purpose(name)}" for name in r2_missing)
+        missing = "; ".join(f"{name}: {purposes[name]}" for name in r2_missing)
         report.errors.append(
-            f"R2 is partly configured: {', '.join(r2_missing)} missing ({purposes}). "
+            f"R2 is partly configured: {', '.join(r2_missing)} missing ({missing}). "
             "Set all CLOUDFLARE_R2_* variables, or none to store images in a local folder"
         )
-    report.errors += _database_errors(values)
-    logger.debug("environment check: %d variables, %d errors", len(ENV_VARS), len(report.errors))
+    report.errors += _database_errors(values, purposes)
+    logger.debug("environment check: %d variables, %d errors", len(variables), len(report.errors))
     return report
 
 
-def _purpose(name: str) -> str:
-    return next(var.purpose for var in ENV_VARS if var.name == name)
-
-
-def _database_errors(values: Mapping[str, str]) -> list[str]:
+def _database_errors(values: Mapping[str, str], purposes: Mapping[str, str]) -> list[str]:
     database_url, direct_url = values.get("DATABASE_URL"), values.get("DIRECT_URL")
     if database_url is None:
         if direct_url is not None:
@@ -417,5 +351,92 @@ def _database_errors(values: Mapping[str, str]) -> list[str]:
     except DatabaseUrlError as exc:
         # The message starts with the variable name (DATABASE_URL or DIRECT_URL).
         name = str(exc).split(" ", 1)[0]
-        return [f"{exc} — {name}: {_purpose(name)}"]
+        return [f"{exc} — {name}: {purposes[name]}"]
     return []
+
+
+# -- the README's table --
+
+_REQUIRED_TEXT: dict[Requirement, str] = {
+    "production": "in production (workers)",
+    "production_online_ai": (
+        "in production unless `SHELFREADY_AI=offline`; always with `SHELFREADY_AI=claude`"
+    ),
+}
+
+
+def _cell(text: str) -> str:
+    """Text safe in a table cell: pipes escaped, and <...> outside code spans is not HTML."""
+    spans = text.replace("|", "\\|").replace("\n", " ").split("`")
+    for i in range(0, len(spans), 2):
+        spans[i] = spans[i].replace("<", "&lt;").replace(">", "&gt;")
+    return "`".join(spans)
+
+
+def _readme_row(var: EnvVar, defaults: Mapping[str, str]) -> str:
+    if var.required:
+        required = _REQUIRED_TEXT[var.required]
+    elif var.name in R2_VARIABLES:
+        required = "all or none"
+    else:
+        required = "no"
+    default = defaults.get(var.name)
+    if default is not None:
+        unset = f"`{default}`"
+    elif var.stand_in:
+        unset = var.stand_in.format_map(defaults)
+    else:
+        unset = "unset"
+    purpose = var.purpose[0].upper() + var.purpose[1:]
+    if var.secret:
+        purpose += " (secret: never shown)"
+    if var.details:
+        purpose += f". {var.details}"
+    cells = (f"`{var.name}`", required, unset, purpose)
+    return "| " + " | ".join(_cell(cell) for cell in cells) + " |"
+
+
+def markdown_table(classes: Sequence[tuple[str, type[BaseSettings]]] | None = None) -> str:
+    """The README's variable table: one table per group (core, then each stage)."""
+    variables = env_vars(classes)
+    defaults = {var.name: text for var in variables if (text := _default_text(var)) is not None}
+    out: list[str] = []
+    for group in dict.fromkeys(var.group for var in variables):
+        if out:
+            out.append("")
+        if group == CORE_GROUP:
+            out.append("Core settings (every service):")
+        else:
+            out.append(f"`{group}` stage settings (read by its worker):")
+        out += ["", "| variable | required | when unset | purpose |", "|---|---|---|---|"]
+        out += [_readme_row(var, defaults) for var in variables if var.group == group]
+    return "\n".join(out) + "\n"
+
+
+def replace_readme_table(text: str, table: str) -> str:
+    """`text` (the README) with the part between the marker comments replaced by `table`."""
+    pattern = re.compile(re.escape(README_START) + r"\n.*?" + re.escape(README_END), re.DOTALL)
+    if not pattern.search(text):
+        raise ValueError(f"the README has no {README_START!r} ... {README_END!r} markers")
+    return pattern.sub(lambda _: f"{README_START}\n{table}{README_END}", text)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
+    parser.add_argument("--markdown", action="store_true", help="print the README's table")
+    parser.add_argument("--write-readme", type=Path, help="replace the table in this README")
+    args = parser.parse_args(argv)
+    if args.write_readme:
+        path: Path = args.write_readme
+        path.write_text(replace_readme_table(path.read_text(), markdown_table()))
+        return 0
+    if args.markdown:
+        sys.stdout.write(markdown_table())
+        return 0
+    report = check_environment(settings_environment(), production=False)
+    sys.stdout.write(report.render() + "\n")
+    return 0 if report.ok else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -8,7 +8,7 @@ from collections.abc import Callable, Mapping
 from shelfready_core.checks import print_database_diagnostics
 from shelfready_core.config import Settings, get_settings
 from shelfready_core.db import get_engine
-from shelfready_core.envcheck import check_environment
+from shelfready_core.envcheck import check_environment, settings_environment
 from shelfready_core.migrate import current_revision, head_revision
 
 
@@ -17,7 +17,8 @@ class StartupError(RuntimeError):
 
 
 def preflight(env: Mapping[str, str], echo: Callable[[str], None]) -> Settings:
-    report = check_environment(env, production=True)
+    """`env` is the process environment; the `.env` file under it is checked too."""
+    report = check_environment(settings_environment(env), production=True)
     echo(report.render())
     if not report.ok:
         raise StartupError("environment check failed: " + "; ".join(report.errors))
