@@ -20,7 +20,7 @@ from shelfready_core.envcheck import (
     replace_readme_table,
     settings_environment,
 )
-from shelfready_core.stages import pipeline
+from shelfready_core.stages import PipelineError, pipeline
 
 ROOT = Path(__file__).resolve().parents[2]
 SHELFREADY = Path(sys.executable).with_name("shelfready")
@@ -329,3 +329,16 @@ def test_the_worker_start_up_check_reads_the_dotenv_file(tmp_path: Path) -> None
     assert "environment OK" in output, output
     assert "is missing" not in output
     assert '{"model": [input, output]}' in output
+
+
+def test_an_image_without_stages_checks_the_core_settings(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    def no_stages() -> None:
+        raise PipelineError("no stage is installed")
+
+    monkeypatch.setattr("shelfready_core.stages.pipeline", no_stages)
+    report = check_environment({"LISTING_CONCURRENCY": "many"}, production=False)
+    assert report.ok, report.errors  # not read by this image, so not checked
+    assert {line.group for line in report.lines} == {"core"}
+    assert "LISTING_CONCURRENCY" not in {line.name for line in report.lines}
