@@ -1,4 +1,4 @@
-"""Bounding what callers can queue: a per-key rate limit and a cap on recognition backlog.
+"""Bounding what callers can queue: a per-key rate limit and a cap on the first stage's backlog.
 
 Both answer 429 with Retry-After. The rate limit is a fixed one-minute window counted in
 Redis, so every API process shares it.
@@ -13,6 +13,7 @@ from fastapi import HTTPException, status
 
 from shelfready_api.deps import CurrentCaller, State
 from shelfready_core.queues import queue_for
+from shelfready_core.stages import pipeline
 
 log = logging.getLogger(__name__)
 
@@ -29,13 +30,14 @@ def _too_many(detail: str, retry_after: int) -> HTTPException:
 
 
 def submission_allowed(state: State, caller: CurrentCaller) -> None:
-    """Dependency of every route that queues recognition work."""
+    """Dependency of every route that starts workflows (their first stage's queue fills)."""
     settings = state.settings
     cap = settings.max_intake_queue
-    if cap and queue_for("recognition", state.redis).count >= cap:
-        log.warning("refused a submission: %d recognition jobs are waiting", cap)
+    first = pipeline().first
+    if cap and queue_for(first.name, state.redis).count >= cap:
+        log.warning("refused a submission: %d %s jobs are waiting", cap, first.name)
         raise _too_many(
-            f"the recognition queue is full ({cap} photos waiting); try again shortly",
+            f"the {first.name} queue is full ({cap} photos waiting); try again shortly",
             QUEUE_FULL_RETRY_SECONDS,
         )
     limit = settings.rate_limit_per_minute
