@@ -94,7 +94,8 @@ class Stage:
     description: str = ""
 
     def load_settings(self) -> StageSettings:
-        return self.settings()
+        """This stage's settings, read once per process (get_stage_settings)."""
+        return get_stage_settings(self.settings)
 
 
 class PipelineError(RuntimeError):
