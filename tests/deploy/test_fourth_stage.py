@@ -78,8 +78,15 @@ def test_the_cli_offers_it_and_refuses_it_where_it_is_not_installed(
 
 @pytest.mark.parametrize("stage", [*pipeline().names, dummy_stage.NAME, "all"])
 def test_make_runs_the_worker_of_any_stage(stage: str) -> None:
+    # Under `make test` the parent make's MAKEFLAGS would make this one print "Leaving directory".
+    env = {k: v for k, v in os.environ.items() if k not in {"MAKEFLAGS", "MFLAGS", "MAKELEVEL"}}
     plan = subprocess.run(
-        ["make", "-n", f"run-{stage}"], cwd=ROOT, capture_output=True, text=True, timeout=60
+        ["make", "--no-print-directory", "-n", f"run-{stage}"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
     assert plan.returncode == 0, plan.stderr
     assert plan.stdout.strip().splitlines()[-1].endswith(f"shelfready worker {stage}")
