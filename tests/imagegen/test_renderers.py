@@ -12,8 +12,9 @@ from PIL import Image, ImageDraw
 from shelfready_core.schemas import ListingDraft, ListingRequest, ProductAnalysis
 from shelfready_imagegen.canvas import CANVAS_SIDE
 from shelfready_imagegen.cutout import Cutout
+from shelfready_imagegen.detail_crops import MAX_UPSCALE, choose_detail
 from shelfready_imagegen.render_context import RenderContext
-from shelfready_imagegen.render_detail import detail_window, render_detail
+from shelfready_imagegen.render_detail import FRAME, render_detail
 from shelfready_imagegen.render_dimensions import AREA, LINE, render_dimensions
 from shelfready_imagegen.render_main import encode_main, render_main
 from shelfready_imagegen.render_scene import render_scene
@@ -80,22 +81,33 @@ def test_main_is_centred_on_pure_white_at_ninety_percent() -> None:
 
 
 def test_detail_window_finds_the_printed_corner() -> None:
-    left, top, right, bottom = detail_window(_box_product())
+    left, top, right, bottom = choose_detail(_box_product()).window
     assert left <= 660 and right >= 820 and top <= 480 and bottom >= 640
+
+
+def _detail_panel(image: Image.Image, accent: tuple[int, int, int]) -> tuple[int, int, int, int]:
+    """The close-up panel's box inside its accent frame (the frame: the largest accent area)."""
+    frame = np.all(np.asarray(image).astype(int) == accent, axis=-1).astype(np.uint8)
+    _, _, stats, _ = cv2.connectedComponentsWithStats(frame, connectivity=8)
+    x, y, w, h, _ = stats[1 + int(np.argmax(stats[1:, cv2.CC_STAT_AREA]))]
+    return (x + FRAME, y + FRAME, x + w - FRAME, y + h - FRAME)
 
 
 def test_detail_is_a_sharp_close_up() -> None:
     context = _context()
     detail = render_detail(context)
     assert detail.size == (CANVAS_SIDE, CANVAS_SIDE)
-    # Sharper than the same region shown at main-image scale and simply enlarged, and with
-    # real stripe edges in it (a blurred or flat crop has a Laplacian variance near zero).
-    left, top, right, bottom = detail_window(context.cutout.image)
+    # The panel shows the window at its scale; sharper than the same region taken from a
+    # quarter-size copy and enlarged, and with real stripe edges in it (a blurred or flat crop
+    # has a Laplacian variance near zero).
+    panel = detail.crop(_detail_panel(detail, context.palette.accent))
+    assert panel.size == (context.detail.shown_side,) * 2
+    left, top, right, bottom = context.detail.window
     soft = context.cutout.image.crop((left, top, right, bottom)).convert("RGB")
     soft = soft.resize(((right - left) // 4,) * 2, Image.Resampling.BILINEAR)
-    soft = soft.resize((CANVAS_SIDE, CANVAS_SIDE), Image.Resampling.BILINEAR)
-    assert _laplacian_variance(detail) > 3 * _laplacian_variance(soft)
-    assert _laplacian_variance(detail) > 20
+    soft = soft.resize(panel.size, Image.Resampling.BILINEAR)
+    assert _laplacian_variance(panel) > 3 * _laplacian_variance(soft)
+    assert _laplacian_variance(panel) > 20
 
 
 def test_dimensions_with_specs_draws_lines_and_labels() -> None:
@@ -173,18 +185,17 @@ def test_main_falls_back_to_png_when_jpeg_would_touch_the_white_border() -> None
 
 
 def test_detail_never_enlarges_more_than_one_and_a_half_times() -> None:
-    from shelfready_imagegen.render_detail import DETAIL_BACKGROUND
-
     context = _context()
     rng = np.random.default_rng(3)
     texture = rng.integers(0, 255, (600, 500, 3), dtype=np.uint8)  # detail everywhere
     product = Image.fromarray(texture).convert("RGBA")
     context.cutout = Cutout(product, (0, 0, 500, 600), "alpha")
-    pixels = np.asarray(render_detail(context)).astype(int)
-    shown = ~np.all(np.abs(pixels - DETAIL_BACKGROUND) < 3, axis=-1)
-    cols, rows = np.flatnonzero(shown.any(axis=0)), np.flatnonzero(shown.any(axis=1))
-    # The window is at most the product's 600 px; shown at most 1.5x that, centred.
-    assert np.ptp(cols) + 1 <= 900 and np.ptp(rows) + 1 <= 900
+    image = render_detail(context)
+    left, _, right, _ = context.detail.window
+    x0, y0, x1, y1 = _detail_panel(image, context.palette.accent)
+    # The panel on the canvas is at most 1.5x the window in the photo, centred across.
+    assert x1 - x0 == y1 - y0 <= MAX_UPSCALE * (right - left)
+    assert abs((x0 + x1) / 2 - CANVAS_SIDE / 2) <= 1
 
 
 def test_scene_surface_follows_the_category_and_its_reflection_is_blurred() -> None:

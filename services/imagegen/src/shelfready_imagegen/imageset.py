@@ -24,7 +24,7 @@ from shelfready_imagegen.dimensions import parse_dimensions
 from shelfready_imagegen.image_api import SecondaryImageProvider
 from shelfready_imagegen.photo import to_rgb_or_rgba
 from shelfready_imagegen.render_context import RenderContext
-from shelfready_imagegen.render_detail import close_up_note, render_detail
+from shelfready_imagegen.render_detail import render_detail
 from shelfready_imagegen.render_dimensions import render_dimensions
 from shelfready_imagegen.render_main import encode_main, render_main
 from shelfready_imagegen.render_scene import render_scene
@@ -168,7 +168,7 @@ def render_set(
             cutout_confidence=cutout.confidence if cutout and kind == "main" else None,
             cutout_reasons=cutout.reasons if cutout and kind == "main" else None,
         )
-        notes = _review_notes(kind, request, provider, cutout)
+        notes = _review_notes(kind, request, provider, context)
         if not report.passed:
             logger.warning("%s image fails compliance: %s", kind, "; ".join(report.reasons))
             if kind == "main":
@@ -186,7 +186,11 @@ def render_set(
                 width=encoded.width,
                 height=encoded.height,
                 thumbnail=thumbnail_jpeg(image),
-                compliance={**report.model_dump(), "review": notes},
+                compliance={
+                    **report.model_dump(),
+                    **_quality(kind, provider, context),
+                    "review": notes,
+                },
                 review=notes,
             )
         )
@@ -204,17 +208,25 @@ def _review_notes(
     kind: str,
     request: ListingRequest,
     provider: SecondaryImageProvider | None,
-    cutout: Cutout | None,
+    context: RenderContext | None,
 ) -> list[str]:
     """What a person should know about a locally rendered secondary image."""
-    if provider is not None or cutout is None:
+    if provider is not None or context is None:
         return []
     if kind == "dimensions" and not parse_dimensions(request.specifications):
         return [NO_SIZES]
     if kind == "detail":
-        note = close_up_note(cutout.image)
-        return [note] if note else []
+        return list(context.detail.reasons)
     return []
+
+
+def _quality(
+    kind: str, provider: SecondaryImageProvider | None, context: RenderContext | None
+) -> dict[str, object]:
+    """The measured figures behind a locally rendered image, for its compliance entry."""
+    if kind == "detail" and provider is None and context is not None:
+        return {"detail": context.detail.report()}
+    return {}
 
 
 def _render_one(
