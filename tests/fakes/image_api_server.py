@@ -1,5 +1,8 @@
 """A local HTTP server speaking the OpenAI-compatible images protocol used by image_api.py.
 
+Like a real model it ignores the mask: the picture it answers is painted edge to edge, over the
+product too, so the caller must put the product's own pixels back.
+
 Modes: "immediate" (b64_json in the answer), "url" (a URL to download the image from) and
 "async" (a task id, polled at /v1/images/tasks/{id}: "processing" once, then "succeeded").
 Scripted trouble: `rate_limit_next` answers that many requests with 429 + Retry-After, and
@@ -32,6 +35,7 @@ class RecordedRequest:
     authorization: str | None
     fields: dict[str, str] = field(default_factory=dict)
     image_bytes: int = 0
+    files: dict[str, bytes] = field(default_factory=dict)  # multipart file parts by field name
 
 
 @dataclass
@@ -62,10 +66,11 @@ class FakeImageAPI:
 
     def handle(self, handler: BaseHTTPRequestHandler) -> tuple[int, dict[str, str], bytes]:
         method, path = handler.command, handler.path
-        fields, image_bytes = _read_fields(handler)
+        fields, files = _read_fields(handler)
+        image_bytes = len(files.get("image", b""))
         auth = handler.headers.get("Authorization")
         with self._lock:
-            self.requests.append(RecordedRequest(method, path, auth, fields, image_bytes))
+            self.requests.append(RecordedRequest(method, path, auth, fields, image_bytes, files))
             if self.rate_limit_next > 0:
                 self.rate_limit_next -= 1
                 return _json(429, {"error": {"message": "rate limited"}}, self.retry_after)
@@ -120,27 +125,27 @@ class FakeImageAPI:
         return {"b64_json": base64.b64encode(data).decode()}
 
 
-def _read_fields(handler: BaseHTTPRequestHandler) -> tuple[dict[str, str], int]:
+def _read_fields(handler: BaseHTTPRequestHandler) -> tuple[dict[str, str], dict[str, bytes]]:
     length = int(handler.headers.get("Content-Length") or 0)
     body = handler.rfile.read(length) if length else b""
     content_type = handler.headers.get("Content-Type", "")
     if content_type.startswith("application/json") and body:
-        return {k: str(v) for k, v in json.loads(body).items()}, 0
+        return {k: str(v) for k, v in json.loads(body).items()}, {}
     if content_type.startswith("multipart/form-data"):
         message = email.parser.BytesParser(policy=email.policy.default).parsebytes(
             f"Content-Type: {content_type}\r\n\r\n".encode() + body
         )
         fields: dict[str, str] = {}
-        image_bytes = 0
+        files: dict[str, bytes] = {}
         for part in message.iter_parts():
-            name = part.get_param("name", header="content-disposition")
+            name = str(part.get_param("name", header="content-disposition") or "")
             payload = part.get_payload(decode=True) or b""
             if part.get_filename():
-                image_bytes = len(payload)
+                files[name] = payload
             elif name:
-                fields[str(name)] = payload.decode()
-        return fields, image_bytes
-    return {}, 0
+                fields[name] = payload.decode()
+        return fields, files
+    return {}, {}
 
 
 def _json(

@@ -201,63 +201,6 @@ def test_provider_from_settings() -> None:
     assert "sk-settings" not in repr(provider)
 
 
-@pytest.mark.parametrize("mode", ["immediate", "async"])
-def test_image_set_with_provider_one_failing_image(mode: str) -> None:
-    photo = load_photo((SAMPLES / "wireless-headphones.png").read_bytes())
-    prompts = [
-        "white background product shot",
-        "lifestyle scene on a desk",
-        "close-up of the ear cushion REFUSE",
-        "dimensions diagram",
-        "selling points infographic",
-    ]
-    listing = ListingDraft(
-        title="Wireless Headphones",
-        bullet_points=["a: b"] * 5,
-        description="d",
-        keywords=["headphones"],
-        image_prompts=prompts,
-    )
-    product = ProductAnalysis(
-        product_type="headphones",
-        product_name="Headphones",
-        category="Electronics",
-        confidence=0.9,
-        description="Over-ear headphones.",
-    )
-    with serve_image_api(FakeImageAPI(mode=mode, fail_prompts={"REFUSE"})) as api:
-        provider = _provider(api, Sleeps())
-        images = build_image_set(
-            photo,
-            bbox=None,
-            product=product,
-            listing=listing,
-            request=ListingRequest(),
-            provider=provider,
-        )
-    assert [image.kind for image in images] == [
-        "main",
-        "scene",
-        "detail",
-        "dimensions",
-        "selling_points",
-    ]
-    good = [image for image in images if image.data]
-    assert len(good) == 4
-    detail = images[2]
-    assert detail.data is None and "ImageAPIError" in (detail.error or "")
-    # The main image never goes to the API and is compliant.
-    main = images[0]
-    assert main.compliance["passed"] and main.compliance["background_white_ratio"] == 1.0
-    prompts_sent = [r.fields.get("prompt") for r in api.requests if r.method == "POST"]
-    assert prompts_sent == prompts[1:]
-    # Provider images are post-processed to the 2000 px canvas and checked.
-    for image in images[1:]:
-        if image.data:
-            assert (image.width, image.height) == (2000, 2000)
-            assert image.compliance["passed"], image.compliance["reasons"]
-
-
 def test_a_rejected_key_defers_the_image_set_instead_of_delivering_it_partial() -> None:
     """The stage defers on CredentialRejected (a configuration outage), so the set must not
     swallow it as one failed image."""

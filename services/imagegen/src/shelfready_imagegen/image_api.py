@@ -1,8 +1,9 @@
-"""Optional OpenAI-compatible image API for the secondary images (scene, detail, ...).
+"""Optional OpenAI-compatible image API: it paints the scene image's setting (render_api_scene).
 
 Wire protocol (what `tests/fakes/image_api_server.py` speaks):
-- `POST {base}/v1/images/edits`: multipart, the product photo as `image` plus model, prompt,
-  size, n and response_format fields (used when a reference photo is given, the default);
+- `POST {base}/v1/images/edits`: multipart, the picture to edit as `image` (and `mask`, whose
+  transparent pixels are the area to paint) plus model, prompt, size, n and response_format
+  fields (used when a reference is given, the default);
 - `POST {base}/v1/images/generations`: JSON {model, prompt, size, n, response_format};
 - the answer is either immediate, `{"data": [{"b64_json": ...}]}` or `{"data": [{"url": ...}]}`,
   or a task, `{"id": ..., "status": "queued" | "processing"}`, polled at
@@ -51,8 +52,11 @@ MAX_ERROR_TEXT = 300
 
 
 class SecondaryImageProvider(Protocol):
-    def generate(self, *, kind: str, prompt: str, reference: bytes) -> bytes:
-        """Return an encoded image (any size) for one secondary image kind."""
+    def generate(
+        self, *, kind: str, prompt: str, reference: bytes, mask: bytes | None = None
+    ) -> bytes:
+        """Return an encoded image (any size) for one secondary image kind: `reference` is
+        the picture to edit, `mask` a PNG whose transparent pixels are the area to paint."""
         ...
 
 
@@ -125,7 +129,9 @@ class OpenAIImagesProvider:
     def close(self) -> None:
         self._client.close()
 
-    def generate(self, *, kind: str, prompt: str, reference: bytes) -> bytes:
+    def generate(
+        self, *, kind: str, prompt: str, reference: bytes, mask: bytes | None = None
+    ) -> bytes:
         if self.breaker is not None:
             try:
                 self.breaker.admit()
@@ -133,7 +139,7 @@ class OpenAIImagesProvider:
                 raise ImageAPIUnavailable(f"image API unavailable: {exc}") from exc
         started = time.monotonic()
         try:
-            answer = self._submit(prompt, reference)
+            answer = self._submit(prompt, reference, mask)
             image = self._resolve(answer)
         except ImageAPICredentialRejected as exc:
             if self.breaker is not None and exc.cause:
@@ -159,7 +165,7 @@ class OpenAIImagesProvider:
 
     # --- requests -------------------------------------------------------------------------
 
-    def _submit(self, prompt: str, reference: bytes) -> dict[str, Any]:
+    def _submit(self, prompt: str, reference: bytes, mask: bytes | None) -> dict[str, Any]:
         fields = {
             "model": self.model,
             "prompt": prompt,
@@ -168,7 +174,9 @@ class OpenAIImagesProvider:
             "response_format": "b64_json",
         }
         if self.mode == "edits" and reference:
-            files = {"image": ("product.jpg", reference, "image/jpeg")}
+            files = {"image": _upload("product", reference)}
+            if mask:
+                files["mask"] = _upload("mask", mask)
             data = {key: str(value) for key, value in fields.items()}
             response = self._request("POST", "/v1/images/edits", data=data, files=files)
         else:
@@ -346,3 +354,10 @@ def provider_from_settings(
         settings.image_api_model,
         breaker=make_breaker(BREAKER_NAME, redis_conn),
     )
+
+
+def _upload(name: str, data: bytes) -> tuple[str, bytes, str]:
+    """A multipart file part named for what the bytes are (PNG plates, JPEG photos)."""
+    if data.startswith(b"\x89PNG"):
+        return f"{name}.png", data, "image/png"
+    return f"{name}.jpg", data, "image/jpeg"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import io
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -12,9 +11,7 @@ from PIL import Image
 from shelfready_core.errors import CredentialRejected
 from shelfready_core.schemas import BoundingBox, ListingDraft, ListingRequest, ProductAnalysis
 from shelfready_imagegen.canvas import (
-    CANVAS_SIDE,
     Encoded,
-    decode,
     encode_jpeg,
     thumbnail_jpeg,
 )
@@ -23,6 +20,7 @@ from shelfready_imagegen.cutout import Cutout, cut_out
 from shelfready_imagegen.dimensions import parse_dimensions
 from shelfready_imagegen.image_api import SecondaryImageProvider
 from shelfready_imagegen.photo import to_rgb_or_rgba
+from shelfready_imagegen.render_api_scene import render_api_scene
 from shelfready_imagegen.render_context import RenderContext
 from shelfready_imagegen.render_detail import render_detail
 from shelfready_imagegen.render_dimensions import render_dimensions
@@ -33,7 +31,6 @@ from shelfready_imagegen.render_selling_points import render_selling_points
 logger = logging.getLogger(__name__)
 
 IMAGE_KINDS = ("main", "scene", "detail", "dimensions", "selling_points")  # index 1..5
-REFERENCE_SIDE = 1024  # image APIs work at ~1024 px; a bigger reference only costs upload time
 
 
 class ImageSetError(RuntimeError):
@@ -124,8 +121,8 @@ def render_set(
     `bbox` is the product's box in `photo` pixels, or None to find it. Nothing here raises for
     a bad photo: an image that fails comes back with `data=None` and `error` set (the main
     image too, when no product can be separated), and everything a person should look at is
-    in `review_reasons`. With a provider, the four secondary images come from it, the main
-    never does.
+    in `review_reasons`. With a provider, the scene's setting is painted by it around the
+    product's own pixels; every other image is rendered here from the cut-out.
     """
     if only_index is not None and not 1 <= only_index <= len(IMAGE_KINDS):
         raise ValueError(f"only_index must be 1..{len(IMAGE_KINDS)}, got {only_index}")
@@ -141,7 +138,6 @@ def render_set(
     if cutout is not None:
         review.extend(cutout.reasons)
     cutout_reasons = list(review)
-    reference = _reference(photo) if provider is not None and indices != [1] else b""
     # Everything below works from the cut-out: let the full photo go before the renders
     # (the caller hands it over without keeping a reference; see docs/memory.md).
     del photo
@@ -150,7 +146,7 @@ def render_set(
     for index in indices:
         kind = IMAGE_KINDS[index - 1]
         try:
-            image, encoded = _render_one(kind, index, context, listing, provider, reference)
+            image, encoded, notes = _render_one(kind, index, context, listing, provider)
         except CredentialRejected:
             # A rejected key is the deployment's outage, not this image's fault: the stage
             # defers the whole set until the key works (issue 9), rather than delivering it
@@ -168,7 +164,7 @@ def render_set(
             cutout_confidence=cutout.confidence if cutout and kind == "main" else None,
             cutout_reasons=cutout.reasons if cutout and kind == "main" else None,
         )
-        notes = _review_notes(kind, request, provider, context)
+        notes += _review_notes(kind, request, context)
         if not report.passed:
             logger.warning("%s image fails compliance: %s", kind, "; ".join(report.reasons))
             if kind == "main":
@@ -188,7 +184,7 @@ def render_set(
                 thumbnail=thumbnail_jpeg(image),
                 compliance={
                     **report.model_dump(),
-                    **_quality(kind, provider, context),
+                    **_quality(kind, context),
                     "review": notes,
                 },
                 review=notes,
@@ -204,14 +200,9 @@ def render_set(
     )
 
 
-def _review_notes(
-    kind: str,
-    request: ListingRequest,
-    provider: SecondaryImageProvider | None,
-    context: RenderContext | None,
-) -> list[str]:
-    """What a person should know about a locally rendered secondary image."""
-    if provider is not None or context is None:
+def _review_notes(kind: str, request: ListingRequest, context: RenderContext | None) -> list[str]:
+    """What a person should know about a secondary image."""
+    if context is None:
         return []
     if kind == "dimensions" and not parse_dimensions(request.specifications):
         return [NO_SIZES]
@@ -220,11 +211,9 @@ def _review_notes(
     return []
 
 
-def _quality(
-    kind: str, provider: SecondaryImageProvider | None, context: RenderContext | None
-) -> dict[str, object]:
-    """The measured figures behind a locally rendered image, for its compliance entry."""
-    if kind == "detail" and provider is None and context is not None:
+def _quality(kind: str, context: RenderContext | None) -> dict[str, object]:
+    """The measured figures behind a rendered image, for its compliance entry."""
+    if kind == "detail" and context is not None:
         return {"detail": context.detail.report()}
     return {}
 
@@ -235,46 +224,30 @@ def _render_one(
     context: RenderContext | None,
     listing: ListingDraft,
     provider: SecondaryImageProvider | None,
-    reference: bytes,
-) -> tuple[Image.Image, Encoded]:
-    if kind != "main" and provider is not None:
-        prompt = listing.image_prompts[index - 1] if len(listing.image_prompts) >= index else ""
-        data = provider.generate(kind=kind, prompt=prompt or listing.title, reference=reference)
-        image = to_canvas(decode(data))
-        return image, encode_jpeg(image)
+) -> tuple[Image.Image, Encoded, list[str]]:
+    """One image and what a person should know about how it was made."""
     if context is None:
         raise RuntimeError("the product could not be separated from its background")
     if kind == "main":
         image = render_main(context.cutout)
-        return image, encode_main(image)
+        return image, encode_main(image), []
+    if kind == "scene" and provider is not None:
+        prompt = listing.image_prompts[index - 1] if len(listing.image_prompts) >= index else ""
+        try:
+            image = render_api_scene(context, provider, prompt or listing.title)
+            return image, encode_jpeg(image), []
+        except CredentialRejected:
+            raise
+        except Exception as exc:  # deliver the local scene rather than none, and say so
+            logger.warning("image API scene failed, rendering it locally: %s", exc)
+            image = render_scene(context)
+            note = f"the image API's scene failed ({exc}); the scene was rendered locally"
+            return image, encode_jpeg(image), [note]
     renderer = _renderers().get(kind)
     if renderer is None:
         raise NotImplementedError(f"no local renderer for {kind} images yet")
     image = renderer(context)
-    return image, encode_jpeg(image)
-
-
-def to_canvas(image: Image.Image, side: int = CANVAS_SIDE) -> Image.Image:
-    """Scale an API image to fit the square canvas and pad it with its own border colour."""
-    image = to_rgb_or_rgba(image).convert("RGB")
-    scale = side / max(image.size)
-    size = (max(1, round(image.width * scale)), max(1, round(image.height * scale)))
-    image = image.resize(size, Image.Resampling.LANCZOS)
-    if size == (side, side):
-        return image
-    edge = image.crop((0, 0, image.width, 1)).resize((1, 1), Image.Resampling.BOX).getpixel((0, 0))
-    canvas = Image.new("RGB", (side, side), edge)
-    canvas.paste(image, ((side - image.width) // 2, (side - image.height) // 2))
-    return canvas
-
-
-def _reference(photo: Image.Image) -> bytes:
-    """The product photo as the image API's reference: JPEG, long side REFERENCE_SIDE."""
-    copy = photo.convert("RGB")
-    copy.thumbnail((REFERENCE_SIDE, REFERENCE_SIDE), Image.Resampling.LANCZOS, reducing_gap=2.0)
-    buffer = io.BytesIO()
-    copy.save(buffer, "JPEG", quality=90)
-    return buffer.getvalue()
+    return image, encode_jpeg(image), []
 
 
 def _failed(index: int, kind: str, exc: Exception) -> RenderedImage:

@@ -18,15 +18,22 @@ BASELINE = 0.82  # where the product stands
 PRODUCT_BOX = (0.64, 0.62)  # max width, max height as shares of the side
 
 
+def scene_layout(context: RenderContext) -> tuple[Image.Image, tuple[int, int]]:
+    """The cut-out at scene scale and its top-left corner on the canvas (standing on BASELINE)."""
+    side = CANVAS_SIDE
+    product = clean_alpha(fit(context.cutout.image, side * PRODUCT_BOX[0], side * PRODUCT_BOX[1]))
+    left = (side - product.width) // 2
+    return product, (left, int(side * BASELINE) - product.height)
+
+
 def render_scene(context: RenderContext) -> Image.Image:
     side = CANVAS_SIDE
     palette = context.palette
     surface = surface_for(context.product.category, context.product.product_type)
     seed = zlib.crc32(f"{context.product.product_name}|{surface.name}".encode())
     canvas = Image.fromarray(backdrop(surface.name, side, HORIZON, palette.backdrop_top, seed))
-    product = clean_alpha(fit(context.cutout.image, side * PRODUCT_BOX[0], side * PRODUCT_BOX[1]))
-    base_y = int(side * BASELINE)
-    left = (side - product.width) // 2
+    product, (left, top) = scene_layout(context)
+    base_y = top + product.height
     if surface.gloss > 0:
         paste(canvas, reflection(product, surface.gloss), (left, base_y))
     surface_colour = canvas.getpixel((side // 2, min(side - 1, base_y + 20)))

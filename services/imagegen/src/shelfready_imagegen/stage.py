@@ -28,14 +28,15 @@ class ImagegenSettings(StageSettings):
         alias="IMAGEGEN_CONCURRENCY",
         description="parallel jobs of the image generation worker",
     )
-    # Optional OpenAI-compatible image API for the secondary images.
+    # Optional OpenAI-compatible image API: paints the scene image around the product.
     image_api_url: str | None = Field(
         None,
         alias="SHELFREADY_IMAGE_API_URL",
-        description="OpenAI-compatible image API for the secondary images",
-        json_schema_extra=env_notes(
-            url=True, check="http_url", stand_in="secondary images rendered locally"
+        description=(
+            "OpenAI-compatible image API that paints the scene image's setting "
+            "(the product keeps its own pixels)"
         ),
+        json_schema_extra=env_notes(url=True, check="http_url", stand_in="scene rendered locally"),
     )
     image_api_key: SecretStr | None = Field(
         None, alias="SHELFREADY_IMAGE_API_KEY", description="key for the image API"
