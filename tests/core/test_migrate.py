@@ -8,7 +8,12 @@ import sys
 from pathlib import Path
 
 import psycopg
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import create_engine
+from sqlmodel import SQLModel
 
+import shelfready_core.models  # noqa: F401  (the tables, on SQLModel.metadata)
 from shelfready_core.migrate import head_revision
 
 SHELFREADY = str(Path(sys.executable).with_name("shelfready"))
@@ -72,3 +77,20 @@ def test_pooled_url_migrates_through_the_derived_direct_connection(
     assert result.returncode == 0, result.stderr
     assert "pooler detected" in result.stdout
     assert "via direct connection" in result.stdout
+
+
+def test_the_migrations_build_exactly_the_tables_the_models_declare(
+    pg_url: str, tmp_path: Path
+) -> None:
+    # What `alembic revision --autogenerate` would write: nothing, or a model changed without
+    # its migration (a column type, length or index that the database does not have).
+    env = _migrate_env(pg_url, tmp_path)
+    subprocess.run([SHELFREADY, "migrate"], env=env, check=True, capture_output=True)
+    engine = create_engine(pg_url.replace("postgresql://", "postgresql+psycopg://", 1))
+    try:
+        with engine.connect() as connection:
+            context = MigrationContext.configure(connection, opts={"compare_type": True})
+            diff = compare_metadata(context, SQLModel.metadata)
+    finally:
+        engine.dispose()
+    assert diff == []
