@@ -19,6 +19,7 @@ from shelfready_core.diagnose import announce_pool, diagnose
 from shelfready_core.migrate import migrate
 from shelfready_core.models import (
     ApiUsage,
+    EventKind,
     Workflow,
     WorkflowEvent,
     WorkflowStatus,
@@ -117,7 +118,7 @@ def _finish(settings: Settings, workflow_id: str, status: str, age: timedelta) -
         assert row is not None
         row.status = status
         row.created_at = utcnow() - age
-        session.add(WorkflowEvent(workflow_id=workflow_id, stage="test", kind="x"))
+        session.add(WorkflowEvent(workflow_id=workflow_id, stage="test", kind=EventKind.COMPLETED))
         session.add(ApiUsage(workflow_id=workflow_id, stage="recognition", model="m"))
 
 

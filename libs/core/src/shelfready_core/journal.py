@@ -10,7 +10,7 @@ from typing import Any
 from rq.job import Job
 from sqlmodel import Session
 
-from shelfready_core.models import ApiUsage, Workflow, WorkflowEvent, utcnow
+from shelfready_core.models import ApiUsage, EventKind, Workflow, WorkflowEvent, utcnow
 from shelfready_core.schemas import CallUsage
 
 PENDING_EVENTS = "pending_events"  # [{"at", "stage", "kind", "message"}], oldest first
@@ -70,7 +70,7 @@ def _event_from(workflow_id: str, item: dict[str, Any]) -> WorkflowEvent:
     return WorkflowEvent(
         workflow_id=workflow_id,
         stage=str(item.get("stage", "?")),
-        kind=str(item.get("kind", "?")),
+        kind=EventKind(item["kind"]),
         message=str(item.get("message", "")),
         created_at=datetime.fromisoformat(item["at"]) if item.get("at") else utcnow(),
     )

@@ -2,6 +2,9 @@
 
 Every result table is keyed one-to-one on the workflow (unique constraints), so a retried or
 re-delivered job updates the row it wrote before instead of adding a duplicate.
+
+Each table a reader sees is split the SQLModel way: a `...Base` holds the fields shared with its
+read model (views.py), the `table=True` class adds what only the database keeps.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from enum import StrEnum
 from typing import Any, TypeVar
 
 from sqlalchemy import JSON, Column, DateTime, Index, UniqueConstraint
+from sqlalchemy import Enum as SAEnum
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, Session, SQLModel, select
 
@@ -31,6 +35,21 @@ def _timestamp(nullable: bool = False) -> Any:
     return Field(
         default_factory=utcnow if not nullable else None,
         sa_column=Column(DateTime(timezone=True), nullable=nullable),
+    )
+
+
+def _enum_column(enum: type[StrEnum], length: int) -> Any:
+    """A StrEnum column stored as its values in a VARCHAR(length), as the plain string columns
+    were: no database enum type, so adding a member needs no migration."""
+    return Column(
+        SAEnum(
+            enum,
+            native_enum=False,
+            length=length,
+            values_callable=lambda members: [member.value for member in members],
+            validate_strings=True,  # an unknown value fails when written, not when read
+        ),
+        nullable=False,
     )
 
 
@@ -75,35 +94,47 @@ class ImageSetStatus(StrEnum):
     FAILED = "FAILED"
 
 
-class Workflow(SQLModel, table=True):
-    __tablename__ = "workflow"
-    __table_args__ = (Index("ix_workflow_status_updated", "status", "updated_at"),)
+class WorkflowHead(SQLModel):
+    """What every view of a workflow starts with: which one it is and where it stands."""
 
     id: str = Field(default_factory=lambda: str(uuid.uuid4()), primary_key=True, max_length=36)
-    status: str = Field(default=WorkflowStatus.PENDING, max_length=16)
+    status: WorkflowStatus = Field(
+        default=WorkflowStatus.PENDING, sa_column=_enum_column(WorkflowStatus, 16)
+    )
     current_step: str = Field(default=WorkflowStep.IMAGE_DOWNLOAD, max_length=32)
     progress: int = Field(default=0, ge=0, le=100)
     version: int = Field(default=1, ge=1)
     parent_id: str | None = Field(default=None, foreign_key="workflow.id", max_length=36)
+    source_name: str = Field(default="photo", max_length=255)
+
+
+class WorkflowBase(WorkflowHead):
+    """A workflow as a reader sees it (views.WorkflowPublic), in the order it is shown."""
+
+    request: dict[str, Any] | None = _json_column()  # the full ListingRequest
+    error: str | None = Field(default=None)
+    failed_step: str | None = Field(default=None, max_length=32)
+    created_at: datetime = _timestamp()
+    updated_at: datetime = _timestamp()
+    completed_at: datetime | None = _timestamp(nullable=True)
+
+
+class Workflow(WorkflowBase, table=True):
+    __tablename__ = "workflow"
+    __table_args__ = (Index("ix_workflow_status_updated", "status", "updated_at"),)
+
     # Where the photo comes from: "storage:<key>" for uploads, or an http(s) URL.
     source: str = Field(max_length=2048)
-    source_name: str = Field(default="photo", max_length=255)
     brand: str | None = Field(default=None, max_length=200)
     category: str | None = Field(default=None, max_length=300)
     marketplace: str = Field(default="amazon", max_length=32)
     market: str = Field(default="US", max_length=8)
     language: str = Field(default="en", max_length=16)
-    request: dict[str, Any] | None = _json_column()  # the full ListingRequest
     # The RQ job currently responsible for moving this workflow forward.
     job_id: str | None = Field(default=None, max_length=128)
-    error: str | None = Field(default=None)
-    failed_step: str | None = Field(default=None, max_length=32)
     cost_usd: float = Field(default=0.0)
     # The name of the API key that created it; None for the CLI and keyless deployments.
     owner: str | None = Field(default=None, max_length=64, index=True)
-    created_at: datetime = _timestamp()
-    updated_at: datetime = _timestamp()
-    completed_at: datetime | None = _timestamp(nullable=True)
 
 
 class WorkflowEvent(SQLModel, table=True):
@@ -114,7 +145,7 @@ class WorkflowEvent(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     workflow_id: str = Field(foreign_key="workflow.id", index=True, max_length=36)
     stage: str = Field(max_length=32)
-    kind: str = Field(max_length=32)
+    kind: EventKind = Field(sa_column=_enum_column(EventKind, 32))
     message: str = Field(default="")
     created_at: datetime = _timestamp()
 
@@ -141,30 +172,45 @@ class Product(SQLModel, table=True):
     updated_at: datetime = _timestamp()
 
 
-class Listing(SQLModel, table=True):
-    __tablename__ = "listing"
+class ListingText(SQLModel):
+    """The copy a seller reads, edits and exports."""
 
-    id: int | None = Field(default=None, primary_key=True)
-    workflow_id: str = Field(foreign_key="workflow.id", unique=True, max_length=36)
     title: str
     bullet_points: list[str] | None = _json_column()
     description: str
     keywords: list[str] | None = _json_column()
     search_terms: str = Field(default="")
+
+
+class ListingBase(ListingText):
     image_prompts: list[str] | None = _json_column()
-    quality_score: int = Field(default=0)
-    quality_reasons: list[str] | None = _json_column()
-    approved: bool = Field(default=False)
-    writer: str = Field(default="claude", max_length=32)
-    # The seller's edits: `version` is the newest ListingVersion; approved_at is the seller's
-    # sign-off (`approved` above is the quality gate), cleared by every edit.
-    version: int = Field(default=1, ge=1)
-    approved_at: datetime | None = _timestamp(nullable=True)
+
+
+class ListingReviewState(SQLModel):
+    """Where a listing stands: what the review fixed and flagged, the quality gate, the
+    seller's edits and sign-off. Its own base so the read model can show the quality between
+    the prompts and these (views.ListingPublic)."""
+
     # What the listing review changed, and why a person must look before it is published.
     fixes: list[str] | None = _json_column()
     needs_review: bool = Field(default=True)
     review_reasons: list[str] | None = _json_column()
+    approved: bool = Field(default=False)  # the quality gate
+    writer: str = Field(default="claude", max_length=32)
+    # The seller's edits: `version` is the newest ListingVersion; approved_at is the seller's
+    # sign-off, cleared by every edit.
+    version: int = Field(default=1, ge=1)
+    approved_at: datetime | None = _timestamp(nullable=True)
     calls: int = Field(default=0)  # Messages calls the listing stage made, all attempts
+
+
+class Listing(ListingReviewState, ListingBase, table=True):
+    __tablename__ = "listing"
+
+    id: int | None = Field(default=None, primary_key=True)
+    workflow_id: str = Field(foreign_key="workflow.id", unique=True, max_length=36)
+    quality_score: int = Field(default=0)
+    quality_reasons: list[str] | None = _json_column()
     created_at: datetime = _timestamp()
     updated_at: datetime = _timestamp()
 
@@ -186,11 +232,7 @@ class ListingVersion(SQLModel, table=True):
     created_at: datetime = _timestamp()
 
 
-class ImageSet(SQLModel, table=True):
-    __tablename__ = "image_set"
-
-    id: int | None = Field(default=None, primary_key=True)
-    workflow_id: str = Field(foreign_key="workflow.id", unique=True, max_length=36)
+class ImageSetBase(SQLModel):
     status: str = Field(default=ImageSetStatus.PENDING, max_length=16)
     # The cut-out behind every image: its box [x0, y0, x1, y1] in the source photo's pixels
     # (after EXIF rotation), its confidence (0..1), and whether a person should look, and why.
@@ -198,38 +240,44 @@ class ImageSet(SQLModel, table=True):
     cutout_confidence: float | None = Field(default=None)
     needs_review: bool = Field(default=False)
     review_reasons: list | None = _json_column()
+
+
+class ImageSet(ImageSetBase, table=True):
+    __tablename__ = "image_set"
+
+    id: int | None = Field(default=None, primary_key=True)
+    workflow_id: str = Field(foreign_key="workflow.id", unique=True, max_length=36)
     created_at: datetime = _timestamp()
     updated_at: datetime = _timestamp()
 
 
-class ListingImage(SQLModel, table=True):
+class ListingImageBase(SQLModel):
+    index: int = Field(ge=1, le=5)
+    kind: str = Field(max_length=32)
+    key: str | None = Field(default=None, max_length=512)  # the storage key: what exports read
+    url: str | None = Field(default=None, max_length=2048)
+    thumbnail_url: str | None = Field(default=None, max_length=2048)
+    width: int | None = None
+    height: int | None = None
+    content_type: str | None = Field(default=None, max_length=64)
+    file_bytes: int | None = None
+    compliance: dict[str, Any] | None = _json_column()
+    error: str | None = None
+
+
+class ListingImage(ListingImageBase, table=True):
     __tablename__ = "listing_image"
     __table_args__ = (UniqueConstraint("image_set_id", "index", name="uq_listing_image_slot"),)
 
     id: int | None = Field(default=None, primary_key=True)
     image_set_id: int = Field(foreign_key="image_set.id", index=True)
-    index: int = Field(ge=1, le=5)
-    kind: str = Field(max_length=32)
-    key: str | None = Field(default=None, max_length=512)
-    url: str | None = Field(default=None, max_length=2048)
     thumbnail_key: str | None = Field(default=None, max_length=512)
-    thumbnail_url: str | None = Field(default=None, max_length=2048)
-    content_type: str | None = Field(default=None, max_length=64)
-    width: int | None = None
-    height: int | None = None
-    file_bytes: int | None = None
-    compliance: dict[str, Any] | None = _json_column()
-    error: str | None = None
     updated_at: datetime = _timestamp()
 
 
-class ApiUsage(SQLModel, table=True):
-    """One paid API call. Append-only: failed attempts cost money too."""
+class UsageBase(SQLModel):
+    """One paid API call, as recorded for cost accounting (schemas.CallUsage carries it)."""
 
-    __tablename__ = "api_usage"
-
-    id: int | None = Field(default=None, primary_key=True)
-    workflow_id: str = Field(foreign_key="workflow.id", index=True, max_length=36)
     stage: str = Field(max_length=32)
     provider: str = Field(default="anthropic", max_length=32)
     model: str = Field(max_length=100)
@@ -240,6 +288,15 @@ class ApiUsage(SQLModel, table=True):
     latency_ms: int = 0
     request_id: str | None = Field(default=None, max_length=200)
     cost_usd: float = 0.0
+
+
+class ApiUsage(UsageBase, table=True):
+    """One paid API call. Append-only: failed attempts cost money too."""
+
+    __tablename__ = "api_usage"
+
+    id: int | None = Field(default=None, primary_key=True)
+    workflow_id: str = Field(foreign_key="workflow.id", index=True, max_length=36)
     created_at: datetime = _timestamp()
 
 

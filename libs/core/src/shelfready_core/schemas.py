@@ -7,6 +7,7 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BaseModel, BeforeValidator, Field, field_validator
 
 from shelfready_core import request_values
+from shelfready_core.models import UsageBase
 from shelfready_core.text_safety import strip_unsafe
 
 # Limits of what a seller may send: the database columns' lengths, and enough for any real
@@ -200,16 +201,5 @@ class QualityReport(BaseModel):
     approved: bool = False
 
 
-class CallUsage(BaseModel):
-    """One paid API call, as recorded for cost accounting."""
-
-    stage: str
-    provider: str = "anthropic"
-    model: str
-    input_tokens: int = 0
-    output_tokens: int = 0
-    cache_read_tokens: int = 0
-    cache_write_tokens: int = 0
-    latency_ms: int = 0
-    request_id: str | None = None
-    cost_usd: float = 0.0
+class CallUsage(UsageBase):
+    """One paid API call, as a stage hands it on to be recorded (models.ApiUsage)."""

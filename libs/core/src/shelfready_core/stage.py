@@ -48,6 +48,7 @@ from shelfready_core.metrics import (
 )
 from shelfready_core.models import (
     ApiUsage,
+    EventKind,
     Workflow,
     WorkflowEvent,
     WorkflowStatus,
@@ -139,7 +140,9 @@ class StageContext:
 
 
 def event(workflow_id: str, stage: str, kind: str, message: str = "") -> WorkflowEvent:
-    return WorkflowEvent(workflow_id=workflow_id, stage=stage, kind=kind, message=message[:2000])
+    return WorkflowEvent(
+        workflow_id=workflow_id, stage=stage, kind=EventKind(kind), message=message[:2000]
+    )
 
 
 @observed_stage

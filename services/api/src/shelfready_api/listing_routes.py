@@ -111,27 +111,17 @@ def _summary(
         .join(ImageSet, col(ImageSet.id) == col(ListingImage.image_set_id))
         .where(ImageSet.workflow_id == workflow.id, ListingImage.index == 1)
     ).first()
-    return WorkflowSummary(
-        id=workflow.id,
-        status=workflow.status,
-        current_step=workflow.current_step,
-        progress=workflow.progress,
-        version=workflow.version,
-        parent_id=workflow.parent_id,
-        source_name=workflow.source_name,
-        sku=(workflow.request or {}).get("sku"),
-        brand=workflow.brand,
-        marketplace=workflow.marketplace,
-        market=workflow.market,
-        title=listing.title if listing else None,
-        quality_score=listing.quality_score if listing else None,
-        needs_review=flagged,
-        approved=bool(listing and listing.approved_at),
-        error=workflow.error,
-        thumbnail_url=main
-        and shown_url(main.thumbnail_url, image_route(workflow.id, 1, thumbnail=True)),
-        created_at=workflow.created_at.isoformat(),
-        updated_at=workflow.updated_at.isoformat(),
+    return WorkflowSummary.model_validate(
+        workflow,
+        update={
+            "sku": (workflow.request or {}).get("sku"),
+            "title": listing.title if listing else None,
+            "quality_score": listing.quality_score if listing else None,
+            "needs_review": flagged,
+            "approved": bool(listing and listing.approved_at),
+            "thumbnail_url": main
+            and shown_url(main.thumbnail_url, image_route(workflow.id, 1, thumbnail=True)),
+        },
     )
 
 

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, Json
 from pydantic.alias_generators import to_camel
 
-from shelfready_core.models import WorkflowStatus, WorkflowStep
+from shelfready_core.models import WorkflowStatus
 from shelfready_core.schemas import ListingRequest
+from shelfready_core.views import WorkflowPublic
 
 MAX_URL_CHARS = 2048
 
@@ -89,29 +90,8 @@ class RetryAccepted(BaseModel):
     status_url: str
 
 
-class WorkflowState(BaseModel):
-    """The workflow as `shelfready status --json` prints it (extra keys pass through)."""
-
-    model_config = ConfigDict(extra="allow")
-
-    id: str
-    status: WorkflowStatus
-    current_step: str = Field(examples=[WorkflowStep.IMAGE_RECOGNITION])
-    progress: int
-    version: int
-    parent_id: str | None
-    source_name: str | None
-    request: dict[str, Any] | None
-    error: str | None
-    failed_step: str | None
-    created_at: str
-    updated_at: str
-    completed_at: str | None
-    product: dict[str, Any] | None
-    listing: dict[str, Any] | None
-    images: dict[str, Any] | None
-    usage: dict[str, Any]
-    events: list[dict[str, Any]] | None = None
+class WorkflowState(WorkflowPublic):
+    """The workflow as `shelfready status --json` prints it."""
 
 
 class _CamelCase(BaseModel):

@@ -7,6 +7,8 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from shelfready_core.export import FORMATS
+from shelfready_core.models import WorkflowHead
+from shelfready_core.views import ShownTime
 
 # Caps on what a request may carry (hostile input is refused at the edge). They are far above
 # any marketplace's limit on purpose: an over-long title is a finding to show, not a 422.
@@ -18,14 +20,9 @@ ExportFormat = Literal["amazon", "shopify", "csv"]
 assert set(FORMATS) == {"amazon", "shopify", "csv"}  # one list of formats: the export package's
 
 
-class WorkflowSummary(BaseModel):
-    id: str
-    status: str
-    current_step: str
-    progress: int
-    version: int
-    parent_id: str | None
-    source_name: str
+class WorkflowSummary(WorkflowHead):
+    """One row of the workspace's list."""
+
     sku: str | None
     brand: str | None
     marketplace: str
@@ -36,8 +33,8 @@ class WorkflowSummary(BaseModel):
     approved: bool
     error: str | None
     thumbnail_url: str | None
-    created_at: str
-    updated_at: str
+    created_at: ShownTime
+    updated_at: ShownTime
 
 
 class WorkflowPage(BaseModel):
