@@ -119,17 +119,22 @@ class WorkflowBase(WorkflowHead):
     completed_at: datetime | None = _timestamp(nullable=True)
 
 
-class Workflow(WorkflowBase, table=True):
-    __tablename__ = "workflow"
-    __table_args__ = (Index("ix_workflow_status_updated", "status", "updated_at"),)
+class WorkflowMarket(SQLModel):
+    """Where and for whom the listing is written (from the request; columns to filter on)."""
 
-    # Where the photo comes from: "storage:<key>" for uploads, or an http(s) URL.
-    source: str = Field(max_length=2048)
     brand: str | None = Field(default=None, max_length=200)
     category: str | None = Field(default=None, max_length=300)
     marketplace: str = Field(default="amazon", max_length=32)
     market: str = Field(default="US", max_length=8)
     language: str = Field(default="en", max_length=16)
+
+
+class Workflow(WorkflowMarket, WorkflowBase, table=True):
+    __tablename__ = "workflow"
+    __table_args__ = (Index("ix_workflow_status_updated", "status", "updated_at"),)
+
+    # Where the photo comes from: "storage:<key>" for uploads, or an http(s) URL.
+    source: str = Field(max_length=2048)
     # The RQ job currently responsible for moving this workflow forward.
     job_id: str | None = Field(default=None, max_length=128)
     cost_usd: float = Field(default=0.0)

@@ -3,13 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
-from sqlmodel import Session, col, select
+from sqlmodel import Field, Session, SQLModel, col, select
 
 from shelfready_core.errors import InvalidInput
-from shelfready_core.models import ImageSet, Listing, ListingImage, Workflow, WorkflowStatus
+from shelfready_core.models import (
+    ImageSet,
+    Listing,
+    ListingImage,
+    ListingText,
+    Workflow,
+    WorkflowMarket,
+    WorkflowStatus,
+)
 from shelfready_core.storage import Storage
 
 # Image slot -> Amazon's variant code: 1 is the main image, the others PT01..PT04.
@@ -39,43 +47,30 @@ class ExportImage:
     passed: bool | None  # the compliance verdict, when checked
 
 
-@dataclass
-class ExportItem:
+class _ExportKey(SQLModel):
     workflow_id: str
     sku: str
-    brand: str | None
-    category: str | None
-    marketplace: str
-    market: str
-    language: str
-    title: str
-    bullet_points: list[str]
-    description: str
-    keywords: list[str]
-    search_terms: str
+
+
+class _ExportState(SQLModel):
     quality_score: int
-    approved: bool
+    approved: bool  # the seller signed this version off
     listing_version: int
-    images: list[ExportImage] = field(default_factory=list)
+    images: list[ExportImage] = Field(default_factory=list)
+
+
+class ExportItem(_ExportState, ListingText, WorkflowMarket, _ExportKey):
+    """One workflow's listing as a pack writes it: the key, the workflow's market and the
+    listing's text as the tables declare them, then its state (pydantic orders the fields of
+    the bases listed last first)."""
+
+    bullet_points: list[str] = Field(default_factory=list)
+    keywords: list[str] = Field(default_factory=list)
 
     def fields(self) -> dict[str, Any]:
         """Every listing field as plain data (no image bytes), for the CSV/JSON pack."""
         return {
-            "workflow_id": self.workflow_id,
-            "sku": self.sku,
-            "brand": self.brand,
-            "category": self.category,
-            "marketplace": self.marketplace,
-            "market": self.market,
-            "language": self.language,
-            "title": self.title,
-            "bullet_points": self.bullet_points,
-            "description": self.description,
-            "keywords": self.keywords,
-            "search_terms": self.search_terms,
-            "quality_score": self.quality_score,
-            "approved": self.approved,
-            "listing_version": self.listing_version,
+            **self.model_dump(exclude={"images"}),
             "images": [
                 {"index": i.index, "kind": i.kind, "url": i.public_url, "passed": i.passed}
                 for i in self.images
@@ -130,22 +125,18 @@ def gather_items(
 
 def _item(session: Session, storage: Storage, workflow: Workflow, listing: Listing) -> ExportItem:
     request = workflow.request or {}
-    item = ExportItem(
-        workflow_id=workflow.id,
-        sku=request.get("sku") or default_sku(workflow.id),
-        brand=workflow.brand,
-        category=workflow.category,
-        marketplace=workflow.marketplace,
-        market=workflow.market,
-        language=workflow.language,
-        title=listing.title,
-        bullet_points=list(listing.bullet_points or []),
-        description=listing.description,
-        keywords=list(listing.keywords or []),
-        search_terms=listing.search_terms,
-        quality_score=listing.quality_score,
-        approved=listing.approved_at is not None,
-        listing_version=listing.version,
+    item = ExportItem.model_validate(
+        {
+            **WorkflowMarket.model_validate(workflow).model_dump(),
+            **ListingText.model_validate(listing).model_dump(),
+            "workflow_id": workflow.id,
+            "sku": request.get("sku") or default_sku(workflow.id),
+            "bullet_points": list(listing.bullet_points or []),
+            "keywords": list(listing.keywords or []),
+            "quality_score": listing.quality_score,
+            "approved": listing.approved_at is not None,
+            "listing_version": listing.version,
+        }
     )
     image_set = session.exec(select(ImageSet).where(ImageSet.workflow_id == workflow.id)).first()
     if image_set is None:
