@@ -18,6 +18,7 @@ from shelfready_core.models import (
     ImageSet,
     Listing,
     ListingImage,
+    ListingText,
     ListingVersion,
     Product,
     Workflow,
@@ -29,7 +30,7 @@ from shelfready_core.stage import event
 
 log = logging.getLogger(__name__)
 
-EDITABLE = ("title", "bullet_points", "description", "keywords", "search_terms")
+EDITABLE = tuple(ListingText.model_fields)  # what a seller edits: the listing's text
 MAIN_IMAGE = 1
 
 

@@ -7,7 +7,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from shelfready_core.export import FORMATS
-from shelfready_core.models import WorkflowHead
+from shelfready_core.models import ListingText, WorkflowHead
 from shelfready_core.views import ShownTime
 
 # Caps on what a request may carry (hostile input is refused at the edge). They are far above
@@ -63,6 +63,10 @@ class ListingEdit(BaseModel):
             if getattr(self, name) is None:
                 raise ValueError(f"{name} cannot be null; leave it out to keep it")
         return self
+
+
+# A seller edits exactly the copy the listing table declares as its text.
+assert list(ListingEdit.model_fields) == list(ListingText.model_fields)
 
 
 class Review(BaseModel):
