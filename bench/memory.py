@@ -12,7 +12,7 @@ from pathlib import Path
 
 from bench.sampler import PeakSampler
 from bench.stack import SHELFREADY, Stack
-from shelfready_core.queues import STEP_SERVICE
+from shelfready_core.stages import pipeline
 
 log = logging.getLogger(__name__)
 
@@ -36,7 +36,7 @@ class ServiceRun:
 
 def waiting_for(stack: Stack, service: str) -> int:
     """Workflows whose current step this service handles and that are still running."""
-    steps = [str(step) for step, owner in STEP_SERVICE.items() if owner == service]
+    steps = [str(step) for step in pipeline().get(service).steps]
     rows = stack.query(
         "SELECT count(*) FROM workflow WHERE current_step = ANY(%s) AND status <> ALL(%s)",
         steps,

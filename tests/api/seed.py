@@ -19,7 +19,6 @@ from shelfready_core.models import (
     Product,
     Workflow,
     WorkflowStatus,
-    WorkflowStep,
 )
 from shelfready_core.schemas import ListingRequest
 from shelfready_core.storage import get_storage, workflow_key
@@ -51,7 +50,7 @@ def seed_completed(
             Workflow(
                 id=workflow_id,
                 status=status,
-                current_step=WorkflowStep.IMAGE_SET_GENERATION,
+                current_step="IMAGE_SET_GENERATION",
                 progress=100 if status == WorkflowStatus.COMPLETED else 60,
                 source="storage:x",
                 source_name=source_name,

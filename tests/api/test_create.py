@@ -13,12 +13,13 @@ from shelfready_core import defaults
 from shelfready_core.config import Settings
 from shelfready_core.db import session_scope
 from shelfready_core.models import Workflow, WorkflowStatus
+from shelfready_core.stages import pipeline
 from shelfready_core.storage import get_storage, workflow_key
 from tests.api.conftest import image_bytes
 
 
 def _recognition_jobs(redis_conn: redis.Redis) -> list[str]:
-    return Queue(defaults.RECOGNITION_QUEUE, connection=redis_conn).job_ids
+    return Queue(pipeline().first.queue.name, connection=redis_conn).job_ids
 
 
 def _workflow(settings: Settings, workflow_id: str) -> Workflow:

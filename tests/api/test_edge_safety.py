@@ -26,6 +26,7 @@ from shelfready_core.api_keys import ApiKeyError, create_key, revoke_key
 from shelfready_core.config import Settings
 from shelfready_core.db import session_scope
 from shelfready_core.models import Workflow, WorkflowStatus
+from shelfready_core.stages import pipeline
 from tests.api.conftest import MakeClient, image_bytes
 from tests.fakes.photo_hosts import Bystander, serving
 from tests.recognition.test_fetch_guard import hostile_urls
@@ -46,7 +47,7 @@ def _workflows(settings: Settings) -> list[Workflow]:
 
 
 def _queued(redis_conn: redis.Redis) -> int:
-    return Queue(defaults.RECOGNITION_QUEUE, connection=redis_conn).count
+    return Queue(pipeline().first.queue.name, connection=redis_conn).count
 
 
 def _stored_files(settings: Settings) -> list[Path]:

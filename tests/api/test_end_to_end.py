@@ -11,8 +11,8 @@ from fastapi.testclient import TestClient
 from rq import Queue, SimpleWorker
 
 from shelfready_api.app import create_app
-from shelfready_core import defaults
 from shelfready_core.config import Settings, get_settings
+from shelfready_core.stages import pipeline
 
 SAMPLE = Path(__file__).resolve().parents[2] / "samples" / "ceramic-coffee-mug.jpg"
 
@@ -49,9 +49,7 @@ def test_uploaded_photo_becomes_a_completed_listing(redis_conn: redis.Redis) -> 
         assert response.status_code == 202, response.text
         status_url = response.json()["status_url"]
 
-        queues = [
-            Queue(policy.name, connection=redis_conn) for policy in defaults.QUEUE_POLICIES.values()
-        ]
+        queues = [Queue(stage.queue.name, connection=redis_conn) for stage in pipeline()]
         SimpleWorker(queues, connection=redis_conn).work(burst=True, logging_level="WARNING")
 
         data = client.get(status_url).json()

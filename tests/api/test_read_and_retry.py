@@ -6,10 +6,10 @@ import redis
 from fastapi.testclient import TestClient
 from rq import Queue
 
-from shelfready_core import defaults
 from shelfready_core.config import Settings
 from shelfready_core.db import session_scope
-from shelfready_core.models import Workflow, WorkflowStatus, WorkflowStep
+from shelfready_core.models import Workflow, WorkflowStatus
+from shelfready_core.stages import pipeline
 from tests.api.conftest import image_bytes
 
 
@@ -75,7 +75,7 @@ def test_retry_resumes_a_failed_workflow_at_the_failed_step(
         workflow = session.get(Workflow, workflow_id)
         assert workflow is not None
         workflow.status = WorkflowStatus.FAILED
-        workflow.current_step = workflow.failed_step = WorkflowStep.LISTING_GENERATION
+        workflow.current_step = workflow.failed_step = "LISTING_GENERATION"
         workflow.error = "listing stage gave up"
         session.add(workflow)
 
@@ -88,7 +88,7 @@ def test_retry_resumes_a_failed_workflow_at_the_failed_step(
         "resumed_service": "listing",
         "status_url": f"/api/workflows/{workflow_id}",
     }
-    listing_jobs = Queue(defaults.LISTING_QUEUE, connection=redis_conn).job_ids
+    listing_jobs = Queue(pipeline().get("listing").queue.name, connection=redis_conn).job_ids
     assert listing_jobs == [f"listing-{workflow_id}"]
     state = client.get(f"/api/workflows/{workflow_id}").json()
     assert (state["status"], state["error"]) == ("PROCESSING", None)

@@ -16,13 +16,13 @@ from PIL import Image
 from rq import Queue, SimpleWorker
 from sqlmodel import select
 
-from shelfready_core import defaults
 from shelfready_core.config import Settings, get_settings
 from shelfready_core.db import session_scope
 from shelfready_core.models import Product, Workflow, WorkflowEvent
 from shelfready_core.producer import insert_workflow
-from shelfready_core.queues import enqueue_stage, stage_job_id
+from shelfready_core.queues import STAGE_RUN, enqueue_stage_job
 from shelfready_core.schemas import ListingRequest
+from shelfready_core.stages import pipeline
 from shelfready_core.storage import get_storage
 from tests.fakes.photo_hosts import Bystander, PhotoHost, serving
 
@@ -67,10 +67,8 @@ def _recognise(settings: Settings, redis_conn: redis.Redis, source: str) -> Work
     """Queue a workflow straight from `source` (no API check) and run recognition once."""
     workflow_id = str(uuid.uuid4())
     insert_workflow(settings, workflow_id, source, "photo.jpg", ListingRequest())
-    enqueue_stage(
-        redis_conn, "recognition", workflow_id, job_id=stage_job_id("recognition", workflow_id)
-    )
-    queue = Queue(defaults.RECOGNITION_QUEUE, connection=redis_conn)
+    enqueue_stage_job(redis_conn, "recognition", STAGE_RUN, workflow_id)
+    queue = Queue(pipeline().get("recognition").queue.name, connection=redis_conn)
     SimpleWorker([queue], connection=redis_conn).work(burst=True, logging_level="WARNING")
     with session_scope(settings) as session:
         workflow = session.get(Workflow, workflow_id)

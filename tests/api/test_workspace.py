@@ -9,6 +9,8 @@ from rq import Queue
 
 from shelfready_core.config import Settings
 from shelfready_core.models import WorkflowStatus
+from shelfready_core.producer import REGENERATE_IMAGE
+from shelfready_core.queues import stage_declaring, stage_job_id
 from tests.api.conftest import MakeClient
 from tests.api.seed import seed_completed
 
@@ -150,7 +152,8 @@ def test_regenerate_validates_and_enqueues(
     image = client.post(url, json={"target": "image", "image": 3, "feedback": "brighter"})
     assert image.status_code == 202 and image.json()["workflow_id"] == workflow_id
     queue = Queue("image-generation", connection=redis_conn)
-    assert queue.job_ids == [f"imagegen-{workflow_id}-image3"]
+    owner = stage_declaring(REGENERATE_IMAGE)
+    assert queue.job_ids == [stage_job_id(owner, workflow_id, REGENERATE_IMAGE, 3)]
 
     listing = client.post(url, json={"target": "listing", "feedback": "shorter title"})
     assert listing.status_code == 202

@@ -14,7 +14,7 @@ from typer.testing import CliRunner
 from shelfready_core.cli import app
 from shelfready_core.config import get_settings
 from shelfready_core.db import get_engine, session_scope
-from shelfready_core.models import Workflow, WorkflowStatus, WorkflowStep, utcnow
+from shelfready_core.models import Workflow, WorkflowStatus, utcnow
 
 
 @pytest.fixture
@@ -33,8 +33,8 @@ def failed_workflows(
             workflow = Workflow(
                 source="storage:x",
                 status=WorkflowStatus.FAILED,
-                current_step=WorkflowStep.LISTING_GENERATION,
-                failed_step=WorkflowStep.LISTING_GENERATION,
+                current_step="LISTING_GENERATION",
+                failed_step="LISTING_GENERATION",
                 error="LISTING_GENERATION failed: the database was unreachable for 30 minutes",
                 updated_at=utcnow() - age,
             )

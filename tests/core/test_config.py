@@ -8,7 +8,6 @@ import pytest
 from anthropic._data.deprecated_models import DEPRECATED_MODELS
 from anthropic.types import Model
 
-from shelfready_core import defaults
 from shelfready_core.config import Settings
 from shelfready_core.stages import clear_stage_settings, get_stage_settings, pipeline
 from shelfready_imagegen.stage import ImagegenSettings
@@ -25,13 +24,16 @@ def test_default_models_are_current_models_of_the_installed_sdk() -> None:
 
 
 def test_queue_policies_match_the_fleet_we_replace() -> None:
-    policies = defaults.QUEUE_POLICIES
-    assert (policies["recognition"].timeout_seconds, policies["recognition"].concurrency) == (60, 5)
-    assert (policies["listing"].timeout_seconds, policies["listing"].concurrency) == (90, 3)
+    def figures(name: str) -> tuple[int, int]:
+        stage = pipeline().get(name)
+        return stage.queue.timeout_seconds, stage.settings(_env_file=None).concurrency  # type: ignore[call-arg]
+
+    assert figures("recognition") == (60, 5)
+    assert figures("listing") == (90, 3)
     # One image job per pool, not the old fleet's two: two segmentation jobs on 24 MP photos
     # exceed the 512 MB budget (docs/memory.md).
-    assert (policies["imagegen"].timeout_seconds, policies["imagegen"].concurrency) == (600, 1)
-    assert all(p.retry_intervals == (2, 4, 8) for p in policies.values())
+    assert figures("imagegen") == (600, 1)
+    assert all(stage.queue.retry_intervals == (2, 4, 8) for stage in pipeline())
 
 
 def test_concurrency_is_read_per_stage_from_the_environment(

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 
 import pytest
 import redis
@@ -13,7 +14,7 @@ from rq.job import Job, JobStatus
 from rq.registry import ScheduledJobRegistry
 from sqlmodel import SQLModel, col, select
 
-from shelfready_core import defaults, journal, queues
+from shelfready_core import journal, queues
 from shelfready_core.claude.errors import ClaudeCredentialRejected
 from shelfready_core.config import Settings, get_settings
 from shelfready_core.db import get_engine, session_scope
@@ -22,16 +23,19 @@ from shelfready_core.models import Workflow, WorkflowEvent, WorkflowStatus
 from shelfready_core.reconcile import reconcile
 from shelfready_core.rq_worker import FallbackScheduler
 from shelfready_core.stage import StageContext, run_stage
+from shelfready_core.stages import pipeline
 from tests.integration.servers import free_port
 
-QUEUE = defaults.QUEUE_POLICIES["recognition"].name
+# The recognition stage as declared, its job replaced by this module's stand-in.
+STAGE = replace(pipeline().get("recognition"), job=f"{__name__}.outage_stage")
+QUEUE = STAGE.queue.name
 # What the stage body does this time; a test sets it.
 BODY: list[Callable[[StageContext], str]] = []
 
 
-def complete(ctx: StageContext) -> str:
+def finish(ctx: StageContext) -> str:
     with ctx.session() as session:
-        ctx.complete(session, "done")
+        ctx.finish(session, "done")
     return "done"
 
 
@@ -59,7 +63,6 @@ class Deployment:
         self.redis = redis.Redis.from_url(redis_url)
         monkeypatch.setenv("REDIS_URL", redis_url)
         monkeypatch.setenv("SHELFREADY_AI", "offline")
-        monkeypatch.setitem(queues.STAGE_FUNCTIONS, "recognition", f"{__name__}.outage_stage")
         self.database_up()
         SQLModel.metadata.create_all(get_engine(self.settings))
 
@@ -127,10 +130,10 @@ def scheduled_in(deployment: Deployment, job_id: str) -> float:
 def test_an_outage_in_the_claim_defers_the_same_job_and_history_is_written_when_back(
     deployment: Deployment,
 ) -> None:
-    BODY.append(complete)
+    BODY.append(finish)
     workflow_id = deployment.new_workflow()
     deployment.database_down()
-    job = queues.enqueue_stage(deployment.redis, "recognition", workflow_id)
+    job = queues.enqueue_stage_job(deployment.redis, STAGE, queues.STAGE_RUN, workflow_id)
 
     deployment.run_due_jobs()  # the claim cannot reach the database
     job = Job.fetch(job.id, connection=deployment.redis)
@@ -152,9 +155,9 @@ def test_an_outage_in_the_claim_defers_the_same_job_and_history_is_written_when_
     job = Job.fetch(job.id, connection=deployment.redis)
     assert job.get_status() == JobStatus.FINISHED and job.retries_left == 3
     assert journal.PENDING_EVENTS not in job.meta
-    assert deployment.workflow(workflow_id).status == WorkflowStatus.COMPLETED
+    assert deployment.workflow(workflow_id).current_step == "LISTING_GENERATION"  # handed over
     events = deployment.events(workflow_id)
-    assert [e.kind for e in events] == ["deferred", "deferred", "started", "completed"]
+    assert [e.kind for e in events] == ["deferred", "deferred", "started", "handed_over"]
     assert [e.created_at for e in events] == sorted(e.created_at for e in events)
     assert events[2].message == "attempt 1 of 4"
 
@@ -163,10 +166,10 @@ def test_after_the_outage_budget_the_workflow_fails_naming_the_outage(
     deployment: Deployment, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("SHELFREADY_OUTAGE_BUDGET", "1")
-    BODY.append(complete)
+    BODY.append(finish)
     workflow_id = deployment.new_workflow()
     deployment.database_down()
-    job = queues.enqueue_stage(deployment.redis, "recognition", workflow_id)
+    job = queues.enqueue_stage_job(deployment.redis, STAGE, queues.STAGE_RUN, workflow_id)
     deployment.run_due_jobs()
     assert Job.fetch(job.id, connection=deployment.redis).get_status() == JobStatus.SCHEDULED
     time.sleep(1.1)
@@ -198,7 +201,7 @@ def test_a_rejected_key_defers_without_a_retry_and_is_recorded_at_once(
 
     BODY.append(rejected)
     workflow_id = deployment.new_workflow()
-    job = queues.enqueue_stage(deployment.redis, "recognition", workflow_id)
+    job = queues.enqueue_stage_job(deployment.redis, STAGE, queues.STAGE_RUN, workflow_id)
     deployment.run_due_jobs()
 
     job = Job.fetch(job.id, connection=deployment.redis)
@@ -252,11 +255,11 @@ def test_a_retry_the_callback_could_not_record_is_written_before_the_next_attemp
         if len(attempts) == 1:
             deployment.database_down()  # gone before the failure callback runs
             raise StageError("the answer did not validate")
-        return complete(ctx)
+        return finish(ctx)
 
     BODY.append(fails_once_then_the_database_goes)
     workflow_id = deployment.new_workflow()
-    job = queues.enqueue_stage(deployment.redis, "recognition", workflow_id)
+    job = queues.enqueue_stage_job(deployment.redis, STAGE, queues.STAGE_RUN, workflow_id)
     deployment.run_due_jobs()
 
     job = Job.fetch(job.id, connection=deployment.redis)
@@ -274,6 +277,6 @@ def test_a_retry_the_callback_could_not_record_is_written_before_the_next_attemp
         ("started", "attempt 1 of 4"),
         ("retrying", pending["message"]),
         ("started", "attempt 2 of 4"),
-        ("completed", "done"),
+        ("handed_over", "done; next: listing"),
     ]
-    assert deployment.workflow(workflow_id).status == WorkflowStatus.COMPLETED
+    assert deployment.workflow(workflow_id).current_step == "LISTING_GENERATION"

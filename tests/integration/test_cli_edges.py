@@ -14,10 +14,10 @@ from click.testing import Result
 from rq import Queue
 from typer.testing import CliRunner
 
-from shelfready_core import defaults
 from shelfready_core.cli import app
 from shelfready_core.config import Settings, get_settings
 from shelfready_core.migrate import migrate
+from shelfready_core.stages import pipeline
 from shelfready_core.startup import preflight
 from tests.core.test_edge_helpers import SECRET_VALUES, SECRETS
 from tests.fakes.photo_hosts import Bystander, serving
@@ -82,7 +82,7 @@ def test_submit_refuses_hostile_urls_and_bad_fields_before_queueing(
         refused = cli("submit", "gopher://127.0.0.1:6379/_x")
         assert refused.exit_code == 1 and "not supported" in refused.output
     assert bystander.connections == 0
-    assert Queue(defaults.RECOGNITION_QUEUE, connection=redis_conn).count == 0
+    assert Queue(pipeline().first.queue.name, connection=redis_conn).count == 0
     storage = Path(env["SHELFREADY_STORAGE_DIR"])
     assert not storage.exists() or not any(p.is_file() for p in storage.rglob("*"))
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import psycopg
 import redis
 
-from shelfready_core.queues import enqueue_stage
+from shelfready_core.queues import STAGE_RUN, enqueue_stage_job
 from tests.fakes.anthropic_server import FakeAnthropicServer, Reply
 from tests.integration.conftest import SAMPLES, Pipeline, terminal
 
@@ -75,7 +75,7 @@ def test_retry_after_mid_stage_failure_and_redeliveries_keep_exactly_one_result(
         ("IMAGE_SET_GENERATION", "imagegen"),
     ):
         _rewind(pg_url, workflow_id, step)
-        enqueue_stage(connection, service, workflow_id)
+        enqueue_stage_job(connection, service, STAGE_RUN, workflow_id)
         again = pipeline.wait_for(workflow_id, lambda d: d["status"] == "COMPLETED", timeout=120)
         assert again["listing"]["title"]
         assert _counts(pg_url, workflow_id) == {

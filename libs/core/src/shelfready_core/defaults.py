@@ -2,47 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
-# Queue names are the contract between producers and the three services.
-RECOGNITION_QUEUE = "image-recognition"
-LISTING_QUEUE = "listing-generation"
-IMAGEGEN_QUEUE = "image-generation"
-
-
-@dataclass(frozen=True)
-class QueuePolicy:
-    """How one queue's jobs run: the figures the BullMQ fleet was tuned to."""
-
-    name: str
-    timeout_seconds: int
-    concurrency: int
-    retry_intervals: tuple[int, ...] = (2, 4, 8)  # 3 retries, exponential backoff
-
-    @property
-    def max_retries(self) -> int:
-        return len(self.retry_intervals)
-
-
-QUEUE_POLICIES: dict[str, QueuePolicy] = {
-    # Claude vision answers in seconds; a minute covers SDK retries.
-    "recognition": QueuePolicy(RECOGNITION_QUEUE, timeout_seconds=60, concurrency=5),
-    # Copy plus one repair turn can take two model calls.
-    "listing": QueuePolicy(LISTING_QUEUE, timeout_seconds=90, concurrency=3),
-    # Five renders (or image-API calls with polling) of up to 24 MP photos.
-    # One job: the segmentation model's ~180 MB of activations per job keeps two of them on 24 MP
-    # photos over the 512 MB budget (docs/memory.md); scale imagegen by replicas.
-    "imagegen": QueuePolicy(IMAGEGEN_QUEUE, timeout_seconds=600, concurrency=1),
-}
-
-SERVICES: tuple[str, ...] = tuple(QUEUE_POLICIES)
-
-# Progress checkpoints of the workflow state machine (the old system's 0/30/60/100).
-PROGRESS_QUEUED = 0
-PROGRESS_DOWNLOADED = 10
-PROGRESS_RECOGNISED = 30
-PROGRESS_LISTED = 60
-PROGRESS_DONE = 100
+# Queue names, job time limits, retry intervals and progress checkpoints belong to the stages
+# that own them: each declares its `Stage` (shelfready_core.stages).
 
 # A stage that has not moved for this long with no live job is considered stuck. A running
 # stage renews its workflow's updated_at every third of this (its lease), so a job lost with

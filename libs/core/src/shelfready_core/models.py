@@ -19,6 +19,8 @@ from sqlalchemy import Enum as SAEnum
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, Session, SQLModel, select
 
+from shelfready_core.stages import pipeline
+
 # JSONB on Postgres (indexable, compact), plain JSON on SQLite for the demo.
 JSONType = JSON().with_variant(JSONB(), "postgresql")
 
@@ -61,11 +63,9 @@ class WorkflowStatus(StrEnum):
     CANCELLED = "CANCELLED"
 
 
-class WorkflowStep(StrEnum):
-    IMAGE_DOWNLOAD = "IMAGE_DOWNLOAD"
-    IMAGE_RECOGNITION = "IMAGE_RECOGNITION"
-    LISTING_GENERATION = "LISTING_GENERATION"
-    IMAGE_SET_GENERATION = "IMAGE_SET_GENERATION"
+def first_step() -> str:
+    """Where a new workflow starts: the first step of the pipeline's first stage."""
+    return pipeline().first.steps[0]
 
 
 class EventKind(StrEnum):
@@ -101,7 +101,7 @@ class WorkflowHead(SQLModel):
     status: WorkflowStatus = Field(
         default=WorkflowStatus.PENDING, sa_column=_enum_column(WorkflowStatus, 16)
     )
-    current_step: str = Field(default=WorkflowStep.IMAGE_DOWNLOAD, max_length=32)
+    current_step: str = Field(default_factory=first_step, max_length=32)
     progress: int = Field(default=0, ge=0, le=100)
     version: int = Field(default=1, ge=1)
     parent_id: str | None = Field(default=None, foreign_key="workflow.id", max_length=36)

@@ -23,15 +23,11 @@ from shelfready_core.config import Settings
 from shelfready_core.db import session_scope
 from shelfready_core.errors import InvalidInput, WorkflowNotFound
 from shelfready_core.fetch_guard import check_url_before_queueing, policy_from_settings
-from shelfready_core.models import Workflow, WorkflowStatus, WorkflowStep, utcnow
-from shelfready_core.queues import (
-    STEP_SERVICE,
-    enqueue_image_regeneration,
-    enqueue_stage,
-    stage_job_id,
-)
+from shelfready_core.models import Workflow, WorkflowStatus, utcnow
+from shelfready_core.queues import STAGE_RUN, enqueue_stage_job, stage_declaring, stage_job_id
 from shelfready_core.schemas import ListingRequest
 from shelfready_core.stage import event
+from shelfready_core.stages import pipeline
 from shelfready_core.storage import Storage, workflow_key, workflow_prefix
 
 log = logging.getLogger(__name__)
@@ -39,6 +35,8 @@ log = logging.getLogger(__name__)
 STORAGE_SOURCE_PREFIX = "storage:"
 _URL_SCHEME = re.compile(r"^([A-Za-z][A-Za-z0-9+.-]*)://")
 MAX_SOURCE_CHARS = 2048  # workflow.source
+# The job kind a stage declares (`Stage.jobs`) to re-render one image of a finished set.
+REGENERATE_IMAGE = "regenerate_image"
 
 
 def url_scheme(source: str) -> str | None:
@@ -142,8 +140,8 @@ def insert_workflow(
     parent: Workflow | None = None,
     owner: str | None = None,
 ) -> str:
-    """Write the PENDING workflow row; returns the id of its recognition job."""
-    job_id = stage_job_id("recognition", workflow_id)
+    """Write the PENDING workflow row; returns the id of its first stage's job."""
+    job_id = stage_job_id(pipeline().first, workflow_id)
     with session_scope(settings) as session:
         session.add(
             Workflow(
@@ -168,7 +166,7 @@ def insert_workflow(
 def _enqueue_new(redis: Redis, workflow_id: str, job_id: str, source_name: str) -> str:
     # Committed first: if we die before enqueueing, the reconciler finds the job missing.
     try:
-        enqueue_stage(redis, "recognition", workflow_id, job_id=job_id)
+        enqueue_stage_job(redis, pipeline().first, STAGE_RUN, workflow_id, job_id=job_id)
     except Exception as exc:
         exc.workflow_id = workflow_id  # type: ignore[attr-defined]  # the caller can name it
         raise
@@ -191,9 +189,15 @@ def retry(settings: Settings, redis: Redis, workflow_id: str) -> str:
             raise InvalidInput(
                 f"workflow {workflow_id} is {workflow.status}; only FAILED workflows can be retried"
             )
-        step = WorkflowStep(workflow.failed_step or workflow.current_step)
-        service = STEP_SERVICE[step]
-        job_id = stage_job_id(service, workflow_id)
+        step = workflow.failed_step or workflow.current_step
+        try:
+            stage = pipeline(session).owner_of(step)
+        except KeyError:
+            raise InvalidInput(
+                f"workflow {workflow_id} failed at {step}, which no deployed stage handles"
+            ) from None
+        service = stage.name
+        job_id = stage_job_id(stage, workflow_id)
         workflow.status = WorkflowStatus.PROCESSING
         workflow.current_step = step
         workflow.error = None
@@ -201,7 +205,7 @@ def retry(settings: Settings, redis: Redis, workflow_id: str) -> str:
         workflow.job_id = job_id
         workflow.updated_at = utcnow()
         session.add(event(workflow_id, service, "retry_requested", f"resuming at {step}"))
-    enqueue_stage(redis, service, workflow_id, job_id=job_id)
+    enqueue_stage_job(redis, stage, STAGE_RUN, workflow_id, job_id=job_id)
     return service
 
 
@@ -236,6 +240,7 @@ def regenerate_image(settings: Settings, redis: Redis, workflow_id: str, index: 
     """Re-render one image (1-5) of a COMPLETED workflow's set; the rest stay as they are."""
     if not 1 <= index <= 5:
         raise InvalidInput(f"image index {index} is out of range: images are numbered 1 to 5")
+    stage = stage_declaring(REGENERATE_IMAGE)
     with session_scope(settings) as session:
         workflow = get_workflow(session, workflow_id)
         if workflow.status != WorkflowStatus.COMPLETED:
@@ -244,6 +249,7 @@ def regenerate_image(settings: Settings, redis: Redis, workflow_id: str, index: 
                 "once it has COMPLETED"
             )
         session.add(
-            event(workflow_id, "imagegen", "image_regeneration_requested", f"image {index}")
+            event(workflow_id, stage.name, "image_regeneration_requested", f"image {index}")
         )
-    enqueue_image_regeneration(redis, workflow_id, index)
+    # One job per image: asking again while it waits or runs does not queue a second.
+    enqueue_stage_job(redis, stage, REGENERATE_IMAGE, workflow_id, index)

@@ -1,56 +1,74 @@
-"""The three stage queues: names, job options, and idempotent enqueueing.
+"""Stage queues: job ids, job options and atomic, idempotent enqueueing.
 
-Job functions are referenced by dotted path so the core never imports a service: each
-service's image installs only its own code, and a worker resolves only its own queue's jobs.
+Everything comes from the stage declarations (`stages.pipeline()`): a stage's queue, its job's
+dotted path, its extra job kinds (`Stage.jobs`) and its retry policy. Job functions are named
+by dotted path, so core never imports a service and a worker resolves only its own jobs.
+
+Enqueueing is atomic: RQ's `unique=True` creates the job only if no job with its id exists
+(one Lua script), so producers racing for one workflow make one job. A job that has ended
+(finished, failed, stopped) is replaced in one transaction watched on its key: two racing
+replacements cannot both succeed.
 """
 
 from __future__ import annotations
 
-import contextlib
 import logging
+from collections.abc import Callable
 from datetime import timedelta
+from typing import Any
 
-from redis import Redis
+from redis import Redis, WatchError
 from rq import Callback, Queue, Retry
-from rq.exceptions import NoSuchJobError
+from rq.exceptions import DuplicateJobError, NoSuchJobError
 from rq.job import Job, JobStatus
 
 from shelfready_core import defaults
-from shelfready_core.models import WorkflowStep
+from shelfready_core.stages import Stage, pipeline
 
 log = logging.getLogger(__name__)
 
-STAGE_FUNCTIONS = {
-    "recognition": "shelfready_recognition.job.run",
-    "listing": "shelfready_listing.job.run",
-    "imagegen": "shelfready_imagegen.job.run",
-}
-
-# Which service moves a workflow out of each step.
-STEP_SERVICE = {
-    WorkflowStep.IMAGE_DOWNLOAD: "recognition",
-    WorkflowStep.IMAGE_RECOGNITION: "recognition",
-    WorkflowStep.LISTING_GENERATION: "listing",
-    WorkflowStep.IMAGE_SET_GENERATION: "imagegen",
-}
-SERVICE_FIRST_STEP = {
-    "recognition": WorkflowStep.IMAGE_DOWNLOAD,
-    "listing": WorkflowStep.LISTING_GENERATION,
-    "imagegen": WorkflowStep.IMAGE_SET_GENERATION,
-}
-STEP_ORDER = {step: position for position, step in enumerate(WorkflowStep)}
+# The kind of a stage's own job (`Stage.job`), the one that moves a workflow through its steps.
+STAGE_RUN = "run"
 
 ALIVE_STATES = {JobStatus.QUEUED, JobStatus.STARTED, JobStatus.SCHEDULED, JobStatus.DEFERRED}
 
 FAILURE_CALLBACK = "shelfready_core.stage.on_stage_failure"
+# Races lost in a row before giving up; each loss means another producer just wrote the job.
+MAX_ENQUEUE_ATTEMPTS = 20
 
 
-def queue_for(service: str, connection: Redis) -> Queue:
-    return Queue(defaults.QUEUE_POLICIES[service].name, connection=connection)
+def _stage(stage: Stage | str) -> Stage:
+    return stage if isinstance(stage, Stage) else pipeline().get(stage)
 
 
-def stage_job_id(service: str, workflow_id: str, suffix: str = "") -> str:
-    return f"{service}-{workflow_id}{suffix}"
+def stage_declaring(kind: str) -> Stage:
+    """The stage whose queue runs jobs of `kind` (a name in some stage's `jobs`)."""
+    for stage in pipeline():
+        if kind in stage.jobs:
+            return stage
+    raise KeyError(f"no installed or registered stage declares a {kind!r} job")
+
+
+def job_path(stage: Stage, kind: str = STAGE_RUN) -> str:
+    """The dotted path of the function that runs `kind` jobs of `stage`."""
+    if kind == STAGE_RUN:
+        return stage.job
+    try:
+        return stage.jobs[kind]
+    except KeyError:
+        raise KeyError(f"stage {stage.name!r} declares no {kind!r} job") from None
+
+
+def queue_for(stage: Stage | str, connection: Redis) -> Queue:
+    return Queue(_stage(stage).queue.name, connection=connection)
+
+
+def stage_job_id(stage: Stage | str, workflow_id: str, kind: str = STAGE_RUN, *args: Any) -> str:
+    """One id per piece of work: a second request for it finds the first job."""
+    name = stage.name if isinstance(stage, Stage) else stage
+    if kind == STAGE_RUN:
+        return f"{name}-{workflow_id}"
+    return "-".join([name, workflow_id, kind, *(str(arg) for arg in args)])
 
 
 def job_status(connection: Redis, job_id: str | None) -> JobStatus | None:
@@ -63,61 +81,77 @@ def job_status(connection: Redis, job_id: str | None) -> JobStatus | None:
         return None
 
 
-def enqueue_stage(
+def enqueue_stage_job(
     connection: Redis,
-    service: str,
+    stage: Stage | str,
+    kind: str,
     workflow_id: str,
-    *,
+    *args: Any,
     job_id: str | None = None,
     delay_seconds: float | None = None,
+    description: str | None = None,
 ) -> Job:
-    """Enqueue a stage job once: a live job with the same id is returned, not duplicated."""
-    policy = defaults.QUEUE_POLICIES[service]
-    job_id = job_id or stage_job_id(service, workflow_id)
-    try:
-        existing = Job.fetch(job_id, connection=connection)
-    except NoSuchJobError:
-        existing = None
-    if existing is not None:
-        if existing.get_status() in ALIVE_STATES:
-            return existing
-        existing.delete()  # finished/failed/stopped: replace it with a fresh attempt budget
-
-    options = dict(
+    """Enqueue one `kind` job of `stage` for a workflow, once: a live job with the same id is
+    returned as it is; an ended one is replaced by a fresh job with a fresh retry budget."""
+    stage = _stage(stage)
+    job_id = job_id or stage_job_id(stage, workflow_id, kind, *args)
+    policy = stage.queue
+    options: dict[str, Any] = dict(
         job_id=job_id,
         job_timeout=policy.timeout_seconds,
         result_ttl=defaults.RESULT_TTL_SECONDS,
         failure_ttl=defaults.FAILED_TTL_SECONDS,
         retry=Retry(max=policy.max_retries, interval=list(policy.retry_intervals)),
         on_failure=Callback(FAILURE_CALLBACK),
-        description=f"{service} workflow {workflow_id}",
-        meta={"service": service, "workflow_id": workflow_id},
+        description=description or f"{stage.name} {kind} workflow {workflow_id}",
+        meta={"service": stage.name, "kind": kind, "workflow_id": workflow_id},
     )
-    queue = queue_for(service, connection)
-    func = STAGE_FUNCTIONS[service]
-    if delay_seconds:
-        job = queue.enqueue_in(timedelta(seconds=delay_seconds), func, workflow_id, **options)
-    else:
-        job = queue.enqueue(func, workflow_id, **options)
-    log.debug("enqueued %s for workflow %s as %s", service, workflow_id, job.id)
+    queue = queue_for(stage, connection)
+    func = job_path(stage, kind)
+
+    def put(**extra: Any) -> Job:
+        if delay_seconds:
+            delay = timedelta(seconds=delay_seconds)
+            return queue.enqueue_in(delay, func, workflow_id, *args, **options, **extra)
+        return queue.enqueue(func, workflow_id, *args, **options, **extra)
+
+    for _ in range(MAX_ENQUEUE_ATTEMPTS):
+        try:
+            job = put(unique=True)
+        except DuplicateJobError:
+            existing = _replace_if_ended(connection, job_id, put)
+            if existing is None:
+                continue  # it vanished or another producer replaced it first: look again
+            return existing
+        log.debug("enqueued %s %s for workflow %s as %s", stage.name, kind, workflow_id, job.id)
+        return job
+    raise RuntimeError(f"could not enqueue job {job_id}: it kept changing under us")
+
+
+def _replace_if_ended(connection: Redis, job_id: str, put: Callable[..., Job]) -> Job | None:
+    """The live job with this id; or, if it has ended, a new job in its place (deleted and
+    enqueued in one MULTI watched on the job's key). None: the key changed meanwhile."""
+    key = Job.key_for(job_id)
+    with connection.pipeline() as pipe:
+        try:
+            pipe.watch(key)
+            try:
+                existing: Job | None = Job.fetch(job_id, connection=connection)
+            except NoSuchJobError:
+                return None
+            except Exception as exc:  # a half-written record (Redis lost part of it)
+                log.debug("replacing unreadable job %s: %s", job_id, exc)
+                existing = None
+            if existing is not None and existing.get_status() in ALIVE_STATES:
+                return existing
+            pipe.multi()
+            if existing is not None:
+                existing.delete(pipeline=pipe)
+            else:
+                pipe.delete(key)
+            job = put(pipeline=pipe)
+            pipe.execute()
+        except WatchError:
+            return None
+    log.debug("replaced ended job %s", job_id)
     return job
-
-
-def enqueue_image_regeneration(connection: Redis, workflow_id: str, index: int) -> Job:
-    """Regenerate one image of a finished set (same queue and limits as the image stage)."""
-    policy = defaults.QUEUE_POLICIES["imagegen"]
-    job_id = f"imagegen-{workflow_id}-image{index}"
-    with contextlib.suppress(NoSuchJobError):  # a finished earlier request: start afresh
-        Job.fetch(job_id, connection=connection).delete()
-    return queue_for("imagegen", connection).enqueue(
-        "shelfready_imagegen.job.run_single",
-        workflow_id,
-        index,
-        job_id=job_id,
-        job_timeout=policy.timeout_seconds,
-        result_ttl=defaults.RESULT_TTL_SECONDS,
-        failure_ttl=defaults.FAILED_TTL_SECONDS,
-        retry=Retry(max=policy.max_retries, interval=list(policy.retry_intervals)),
-        description=f"regenerate image {index} of workflow {workflow_id}",
-        meta={"service": "imagegen", "workflow_id": workflow_id},
-    )

@@ -25,10 +25,11 @@ from sqlmodel import col, select
 from shelfready_core import journal
 from shelfready_core.config import Settings
 from shelfready_core.db import session_scope
-from shelfready_core.models import Workflow, WorkflowStatus, WorkflowStep, utcnow
+from shelfready_core.models import Workflow, WorkflowStatus, utcnow
 from shelfready_core.outages import reason_from_traceback
-from shelfready_core.queues import ALIVE_STATES, STEP_SERVICE, enqueue_stage, job_status
+from shelfready_core.queues import ALIVE_STATES, STAGE_RUN, enqueue_stage_job, job_status
 from shelfready_core.stage import FAILURE_META, event, mark_failed
+from shelfready_core.stages import Stage, pipeline
 
 log = logging.getLogger(__name__)
 
@@ -48,9 +49,10 @@ def reconcile(
     threshold = settings.stuck_after if stuck_after is None else stuck_after
     cutoff = utcnow() - timedelta(seconds=threshold)
     actions: list[Action] = []
-    resumes: list[tuple[str, str, str | None]] = []
+    resumes: list[tuple[str, Stage, str | None]] = []
     flushed: list[Job] = []
     with session_scope(settings) as session:
+        stages = pipeline(session)
         candidates = session.exec(
             select(Workflow).where(
                 col(Workflow.status).in_([WorkflowStatus.PENDING, WorkflowStatus.PROCESSING]),
@@ -61,7 +63,16 @@ def reconcile(
             status = job_status(redis, workflow.job_id)
             if status in ALIVE_STATES:
                 continue
-            service = STEP_SERVICE[WorkflowStep(workflow.current_step)]
+            try:
+                stage = stages.owner_of(workflow.current_step)
+            except KeyError:  # its stage has not registered (yet): nothing to enqueue
+                log.warning(
+                    "reconcile: workflow %s is at %s, which no known stage handles",
+                    workflow.id,
+                    workflow.current_step,
+                )
+                continue
+            service = stage.name
             job = _fetch(redis, workflow.job_id)
             if journal.write_pending(session, job, workflow.id):
                 assert job is not None
@@ -78,13 +89,13 @@ def reconcile(
             detail = f"{service} job re-enqueued ({note})"
             workflow.updated_at = utcnow()
             session.add(event(workflow.id, service, "resumed", detail))
-            resumes.append((workflow.id, service, workflow.job_id))
+            resumes.append((workflow.id, stage, workflow.job_id))
             actions.append(Action(workflow.id, "resumed", detail))
     for job in flushed:  # committed: the job need not keep them any longer
         journal.forget(job)
     # Enqueued after the commit; dying in between leaves a job missing for the next sweep.
-    for workflow_id, service, job_id in resumes:
-        enqueue_stage(redis, service, workflow_id, job_id=job_id)
+    for workflow_id, stage, job_id in resumes:
+        enqueue_stage_job(redis, stage, STAGE_RUN, workflow_id, job_id=job_id)
     for action in actions:
         log.warning(
             "reconcile: workflow %s %s: %s", action.workflow_id, action.action, action.detail

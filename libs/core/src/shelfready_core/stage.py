@@ -1,8 +1,13 @@
-"""The lifecycle every stage job shares: claim, run, advance or fail, never duplicate.
+"""The lifecycle every stage job shares: claim, run, finish or fail, never duplicate.
 
-A stage saves its results and moves the workflow to the next step in ONE transaction, then
-enqueues the next job under a deterministic id. If the process dies between the two, the
+A stage saves its results and finishes (`ctx.finish`) in ONE transaction: the workflow moves
+to the next stage of `pipeline()` (or completes after the last), and the next job is enqueued
+under a deterministic id once that commits. If the process dies between the two, the
 reconciler sees a workflow whose job does not exist and enqueues it (see reconcile.py).
+
+A stage's further job kinds (`Stage.jobs`, e.g. regenerating one image) run under the same
+lifecycle on a COMPLETED workflow: claimed, deferred through outages, retried, their failure
+recorded as an event of the workflow, which stays COMPLETED.
 
 An outage (outages.py: the database, Redis or storage away, a key rejected) raised anywhere in
 the job is not the job's fault: the job returns an RQ `Retry`, which re-schedules this same job
@@ -52,13 +57,13 @@ from shelfready_core.models import (
     Workflow,
     WorkflowEvent,
     WorkflowStatus,
-    WorkflowStep,
     utcnow,
 )
 from shelfready_core.outages import Outage, format_duration, one_sentence, outage_of
-from shelfready_core.queues import SERVICE_FIRST_STEP, STEP_SERVICE, enqueue_stage, stage_job_id
+from shelfready_core.queues import STAGE_RUN, enqueue_stage_job, stage_job_id
 from shelfready_core.redis_conn import get_redis
 from shelfready_core.schemas import CallUsage
+from shelfready_core.stages import QueuePolicy, Stage, pipeline
 from shelfready_core.storage import Storage, StorageCredentialRejected, get_storage
 
 log = logging.getLogger(__name__)
@@ -72,20 +77,27 @@ FAILURE_META = "failure"
 DEFER_WITHOUT_LIMIT = 10**9
 # Breaker that carries a storage credential rejection to the health check.
 STORAGE_BREAKER = "storage"
+# A workflow's progress once its last stage has finished.
+PROGRESS_DONE = 100
 
 
 @dataclass
 class StageContext:
     """What a stage body needs: settings, connections, and helpers to record progress."""
 
-    service: str
+    stage: Stage
     workflow_id: str
     settings: Settings
     redis: Redis
     storage: Storage
+    kind: str = STAGE_RUN  # the stage's own job, or one of its `Stage.jobs`
     _after_commit: list[Callable[[], Any]] = field(default_factory=list)
     # Paid calls added to a session that has not committed yet.
     _unsaved_usage: list[CallUsage] = field(default_factory=list)
+
+    @property
+    def service(self) -> str:
+        return self.stage.name
 
     @contextmanager
     def session(self) -> Iterator[Session]:
@@ -99,7 +111,7 @@ class StageContext:
             raise InvalidInput(f"workflow {self.workflow_id} no longer exists")
         return workflow
 
-    def set_progress(self, progress: int, step: WorkflowStep | None = None) -> None:
+    def set_progress(self, progress: int, step: str | None = None) -> None:
         with self.session() as session:
             workflow = self.workflow(session)
             workflow.progress = max(workflow.progress, progress)
@@ -116,27 +128,41 @@ class StageContext:
             workflow.cost_usd = round(workflow.cost_usd + call.cost_usd, 6)
         count_usage(usage)
 
-    def advance(self, session: Session, next_service: str, progress: int) -> None:
-        """Move to the next stage inside the caller's transaction; enqueue once it commits."""
+    def finish(self, session: Session, message: str = "") -> None:
+        """This stage is done, inside the caller's transaction: hand over to the stage after
+        it in the pipeline (its job is enqueued once the transaction commits), or complete the
+        workflow when this stage is the last."""
+        if self.kind != STAGE_RUN:
+            raise RuntimeError(f"a {self.kind} job does not move its workflow: it cannot finish")
         workflow = self.workflow(session)
-        job_id = stage_job_id(next_service, self.workflow_id)
-        workflow.current_step = SERVICE_FIRST_STEP[next_service]
-        workflow.progress = max(workflow.progress, progress)
-        workflow.job_id = job_id
-        workflow.updated_at = utcnow()
-        session.add(event(self.workflow_id, self.service, "handed_over", f"next: {next_service}"))
-        self._after_commit.append(
-            lambda: enqueue_stage(self.redis, next_service, self.workflow_id, job_id=job_id)
-        )
-
-    def complete(self, session: Session, message: str = "") -> None:
-        workflow = self.workflow(session)
-        workflow.status = WorkflowStatus.COMPLETED
-        workflow.progress = defaults.PROGRESS_DONE
+        following = pipeline(session).next_after(self.stage.name)
         workflow.error = None
         workflow.failed_step = None
-        workflow.completed_at = workflow.updated_at = utcnow()
-        session.add(event(self.workflow_id, self.service, "completed", message))
+        workflow.updated_at = utcnow()
+        if following is None:
+            workflow.status = WorkflowStatus.COMPLETED
+            workflow.progress = PROGRESS_DONE
+            workflow.completed_at = workflow.updated_at
+            session.add(event(self.workflow_id, self.service, "completed", message))
+            return
+        job_id = stage_job_id(following, self.workflow_id)
+        workflow.current_step = following.steps[0]
+        workflow.progress = max(workflow.progress, self.stage.progress_done)
+        workflow.job_id = job_id
+        note = f"next: {following.name}"
+        session.add(
+            event(
+                self.workflow_id,
+                self.service,
+                "handed_over",
+                f"{message}; {note}" if message else note,
+            )
+        )
+        self._after_commit.append(
+            lambda: enqueue_stage_job(
+                self.redis, following, STAGE_RUN, self.workflow_id, job_id=job_id
+            )
+        )
 
 
 def event(workflow_id: str, stage: str, kind: str, message: str = "") -> WorkflowEvent:
@@ -146,12 +172,24 @@ def event(workflow_id: str, stage: str, kind: str, message: str = "") -> Workflo
 
 
 @observed_stage
-def run_stage(service: str, workflow_id: str, body: Callable[[StageContext], str]) -> Any:
-    """Run one stage for one workflow under the shared lifecycle. Returns a short outcome, or
-    an rq `Retry` that re-schedules this same job when an outage deferred it."""
+def run_stage(
+    service: str,
+    workflow_id: str,
+    body: Callable[[StageContext], str],
+    *,
+    kind: str = STAGE_RUN,
+) -> Any:
+    """Run one job of a stage (its own, or one of its `Stage.jobs` kinds) for one workflow
+    under the shared lifecycle. Returns a short outcome, or an rq `Retry` that re-schedules
+    this same job when an outage (a circuit breaker open, a dependency away) deferred it."""
     settings = get_settings()
     job = get_current_job()
-    ctx = StageContext(service, workflow_id, settings, get_redis(settings), get_storage(settings))
+    stage = pipeline().get(service)
+    if kind != STAGE_RUN and kind not in stage.jobs:
+        raise KeyError(f"stage {service!r} declares no {kind!r} job")
+    ctx = StageContext(
+        stage, workflow_id, settings, get_redis(settings), get_storage(settings), kind=kind
+    )
     try:
         return _run(ctx, job, body)
     except Exception as exc:
@@ -258,28 +296,53 @@ def _claim_in(ctx: StageContext, session: Session, job: Job | None) -> str | Non
     workflow = session.get(Workflow, ctx.workflow_id)
     if workflow is None:
         return "workflow no longer exists"
+    if ctx.kind != STAGE_RUN:
+        return _claim_further_job(ctx, session, workflow, job)
     if workflow.status in TERMINAL:
         return f"workflow is already {workflow.status}"
-    owner = STEP_SERVICE[WorkflowStep(workflow.current_step)]
-    if owner != ctx.service:
+    try:
+        owner = pipeline(session).owner_of(workflow.current_step)
+    except KeyError:
+        log.warning(
+            "workflow %s is at %s, which no known stage handles", workflow.id, workflow.current_step
+        )
+        return f"workflow is at {workflow.current_step}, which no known stage handles"
+    if owner.name != ctx.service:
         # A redundant delivery: make sure the step that is due has its job, then stop.
         job_id = workflow.job_id
         ctx._after_commit.append(
-            lambda: enqueue_stage(ctx.redis, owner, ctx.workflow_id, job_id=job_id)
+            lambda: enqueue_stage_job(ctx.redis, owner, STAGE_RUN, ctx.workflow_id, job_id=job_id)
         )
-        return f"workflow is at {workflow.current_step}, which {owner} handles"
+        return f"workflow is at {workflow.current_step}, which {owner.name} handles"
     workflow.status = WorkflowStatus.PROCESSING
     if job is not None:
         workflow.job_id = job.id
     workflow.updated_at = utcnow()
-    session.add(event(ctx.workflow_id, ctx.service, "started", _attempt_text(job)))
+    session.add(event(ctx.workflow_id, ctx.service, "started", _attempt_text(ctx.stage.queue, job)))
     return None
 
 
-def _attempt_text(job: Job | None) -> str:
+def _claim_further_job(
+    ctx: StageContext, session: Session, workflow: Workflow, job: Job | None
+) -> str | None:
+    """A further job kind works on a finished workflow and leaves its status alone."""
+    if workflow.status != WorkflowStatus.COMPLETED:
+        return f"workflow is {workflow.status}; {ctx.kind} runs only once it has COMPLETED"
+    text = f"{job_label(job, ctx.kind)}: {_attempt_text(ctx.stage.queue, job)}"
+    session.add(event(ctx.workflow_id, ctx.service, "started", text))
+    return None
+
+
+def job_label(job: Job | None, kind: str) -> str:
+    """What a further job does, for its events: its kind and its arguments after the workflow
+    ("regenerate_image 3")."""
+    extra = [str(arg) for arg in (job.args[1:] if job is not None else ())]
+    return " ".join([kind, *extra])
+
+
+def _attempt_text(policy: QueuePolicy, job: Job | None) -> str:
     if job is None:
         return "attempt 1"
-    policy = defaults.QUEUE_POLICIES[job.meta.get("service", "recognition")]
     left = job.retries_left if job.retries_left is not None else policy.max_retries
     return f"attempt {policy.max_retries - left + 1} of {policy.max_retries + 1}"
 
@@ -371,11 +434,21 @@ def on_stage_failure(job: Job, connection: Redis, exc_type: Any, exc: Any, _tb: 
         log.exception("could not record the failure of job %s", job.id)
 
 
+def _policy_of(service: str) -> QueuePolicy | None:
+    try:
+        return pipeline().get(service).queue
+    except KeyError:
+        return None
+
+
 def _record_failure(job: Job, exc_type: Any, exc: Any) -> None:
     workflow_id = job.meta.get("workflow_id") or job.args[0]
     service = job.meta.get("service", "?")
-    policy = defaults.QUEUE_POLICIES.get(service)
+    kind = job.meta.get("kind", STAGE_RUN)
+    policy = _policy_of(service)
     reason = readable_reason(exc_type, exc)
+    if kind != STAGE_RUN:
+        reason = f"{job_label(job, kind)}: {reason}"
     retries_left = job.retries_left or 0
     retrying = retries_left > 0 and policy is not None
     job.meta.pop(OUTAGE_META, None)  # this attempt failed on its own: a new outage starts anew
@@ -383,7 +456,12 @@ def _record_failure(job: Job, exc_type: Any, exc: Any) -> None:
     try:
         with session_scope(get_settings()) as session:
             flushed = journal.write_pending(session, job, workflow_id)
-            _record_failure_in(session, workflow_id, service, policy, reason, retries_left)
+            if kind == STAGE_RUN:
+                _record_failure_in(session, workflow_id, service, policy, reason, retries_left)
+            else:
+                _record_further_failure_in(
+                    session, workflow_id, service, policy, reason, retries_left
+                )
     except Exception as db_exc:
         if outage_of(db_exc) is None:
             raise
@@ -391,6 +469,8 @@ def _record_failure(job: Job, exc_type: Any, exc: Any) -> None:
             journal.keep_event(
                 job, service, "retrying", _retrying_text(policy, retries_left, reason)
             )
+        elif kind != STAGE_RUN:  # nothing for the reconciler to decide: only an event
+            journal.keep_event(job, service, "failed", reason)
         else:
             job.meta[journal.UNRECORDED_FAILURE] = {"reason": reason}
         job.save_meta()
@@ -407,7 +487,7 @@ def _record_failure(job: Job, exc_type: Any, exc: Any) -> None:
     job.save_meta()
 
 
-def _retrying_text(policy: defaults.QueuePolicy, retries_left: int, reason: str) -> str:
+def _retrying_text(policy: QueuePolicy, retries_left: int, reason: str) -> str:
     used = policy.max_retries - retries_left
     wait = policy.retry_intervals[min(used, len(policy.retry_intervals) - 1)]
     return f"attempt {used + 1} failed: {reason}; retrying in {wait}s"
@@ -417,7 +497,7 @@ def _record_failure_in(
     session: Session,
     workflow_id: str,
     service: str,
-    policy: defaults.QueuePolicy | None,
+    policy: QueuePolicy | None,
     reason: str,
     retries_left: int,
 ) -> None:
@@ -433,6 +513,28 @@ def _record_failure_in(
         return
     mark_failed(session, workflow, service, reason)
     log.error("[%s] workflow %s failed: %s", service, workflow_id, reason)
+    count_failure(service)
+
+
+def _record_further_failure_in(
+    session: Session,
+    workflow_id: str,
+    service: str,
+    policy: QueuePolicy | None,
+    reason: str,
+    retries_left: int,
+) -> None:
+    """A further job's retry or failure is an event; the workflow keeps its status."""
+    if session.get(Workflow, workflow_id) is None:
+        return
+    if retries_left > 0 and policy is not None:
+        message = _retrying_text(policy, retries_left, reason)
+        session.add(event(workflow_id, service, "retrying", message))
+        log.warning("[%s] workflow %s %s", service, workflow_id, message)
+        count_retry(service)
+        return
+    session.add(event(workflow_id, service, "failed", reason))
+    log.error("[%s] workflow %s: failed: %s", service, workflow_id, reason)
     count_failure(service)
 
 

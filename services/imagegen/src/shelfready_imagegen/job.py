@@ -7,7 +7,6 @@ from dataclasses import dataclass
 
 from sqlmodel import Session, select
 
-from shelfready_core.config import get_settings
 from shelfready_core.errors import InvalidInput
 from shelfready_core.models import (
     ImageSet,
@@ -18,10 +17,9 @@ from shelfready_core.models import (
     upsert_by_workflow,
     utcnow,
 )
-from shelfready_core.redis_conn import get_redis
 from shelfready_core.schemas import ListingDraft, ListingRequest, ProductAnalysis
 from shelfready_core.stage import StageContext, event, run_stage
-from shelfready_core.storage import get_storage, workflow_key
+from shelfready_core.storage import workflow_key
 from shelfready_imagegen import saliency, text_detect
 from shelfready_imagegen.image_api import provider_from_settings
 from shelfready_imagegen.imageset import IMAGE_KINDS, ImageSetResult, RenderedImage, render_set
@@ -46,17 +44,20 @@ def run(workflow_id: str) -> str:
 
 
 def run_single(workflow_id: str, index: int) -> str:
-    """RQ entry point: regenerate one image of a finished workflow's set, by index (1-5)."""
-    settings = get_settings()
-    ctx = StageContext(
-        "imagegen", workflow_id, settings, get_redis(settings), get_storage(settings)
-    )
-    result, version = _render(ctx, only_index=index)
-    stored = [_store(ctx, version, image) for image in result.images]
-    with ctx.session() as session:
-        status = _save(session, workflow_id, stored, result)
-        session.add(event(workflow_id, "imagegen", "image_regenerated", f"image {index}: {status}"))
-    return f"image {index} regenerated; set {status}"
+    """RQ entry point (`regenerate_image` jobs): regenerate one image (1-5) of a COMPLETED
+    workflow's set, under the stage lifecycle; its failure never fails the workflow."""
+
+    def regenerate(ctx: StageContext) -> str:
+        result, version = _render(ctx, only_index=index)
+        stored = [_store(ctx, version, image) for image in result.images]
+        with ctx.session() as session:
+            status = _save(session, workflow_id, stored, result)
+            session.add(
+                event(workflow_id, ctx.service, "image_regenerated", f"image {index}: {status}")
+            )
+        return f"image {index} regenerated; set {status}"
+
+    return run_stage("imagegen", workflow_id, regenerate, kind="regenerate_image")
 
 
 def render_image_set(ctx: StageContext) -> str:
@@ -68,7 +69,7 @@ def render_image_set(ctx: StageContext) -> str:
     stored = [_store(ctx, version, image) for image in result.images]
     with ctx.session() as session:
         status = _save(session, ctx.workflow_id, stored, result)
-        ctx.complete(session, f"image set {status}")
+        ctx.finish(session, f"image set {status}")
     failed = sum(1 for item in stored if item.image.error)
     log.info("[imagegen] image set %s for %s (%d failed)", status, ctx.workflow_id, failed)
     return f"image set {status}"

@@ -1,4 +1,4 @@
-"""The listing stage: product record in, scored marketplace copy out, image stage next."""
+"""The listing stage: product record in, scored marketplace copy out, the next stage after it."""
 
 from __future__ import annotations
 
@@ -6,7 +6,6 @@ import logging
 
 from sqlmodel import Session, col, select
 
-from shelfready_core import defaults
 from shelfready_core.errors import InvalidInput
 from shelfready_core.models import Listing, Product, upsert_by_workflow
 from shelfready_core.schemas import ListingRequest, ListingReview, ProductAnalysis
@@ -85,7 +84,7 @@ def write_listing(ctx: StageContext) -> str:
     with ctx.session() as session:
         upsert_by_workflow(session, Listing, ctx.workflow_id, fields)
         ctx.record_usage(session, result.usage)
-        ctx.advance(session, "imagegen", defaults.PROGRESS_LISTED)
+        ctx.finish(session, f"quality {quality.score}")
     log.info("[listing] generated listing: %s (%s)", draft.title, ctx.workflow_id)
     return f"listing: {draft.title} (quality {quality.score})"
 

@@ -1,13 +1,12 @@
-"""The recognition stage: photo in, validated product record out, listing stage next."""
+"""The recognition stage: photo in, validated product record out, the next stage after it."""
 
 from __future__ import annotations
 
 import logging
 from typing import cast
 
-from shelfready_core import defaults
 from shelfready_core.fetch_guard import policy_from_settings
-from shelfready_core.models import Product, WorkflowStep, upsert_by_workflow
+from shelfready_core.models import Product, upsert_by_workflow
 from shelfready_core.schemas import ListingRequest, ProductAnalysis
 from shelfready_core.stage import StageContext, run_stage
 from shelfready_core.storage import workflow_key
@@ -15,8 +14,12 @@ from shelfready_recognition.analyze import get_recognizer
 from shelfready_recognition.image_input import Photo, fetch_source, open_photo
 from shelfready_recognition.prepare import scale_box
 from shelfready_recognition.sanitize import clean_original
+from shelfready_recognition.stage import RecognitionStep
 
 log = logging.getLogger(__name__)
+
+PROGRESS_DOWNLOADING = 2
+PROGRESS_DOWNLOADED = 10
 
 
 def run(workflow_id: str) -> str:
@@ -30,7 +33,7 @@ def recognise(ctx: StageContext) -> str:
         source, name, version = workflow.source, workflow.source_name, workflow.version
         request = ListingRequest.model_validate(workflow.request or {})
 
-    ctx.set_progress(2, WorkflowStep.IMAGE_DOWNLOAD)
+    ctx.set_progress(PROGRESS_DOWNLOADING, RecognitionStep.IMAGE_DOWNLOAD)
     data = fetch_source(source, ctx.storage, name, policy_from_settings(ctx.settings))
     photo = open_photo(data, name)
     # What we keep is re-written: no metadata (GPS, serials), nothing appended to the image.
@@ -39,7 +42,7 @@ def recognise(ctx: StageContext) -> str:
     original_key = workflow_key(ctx.workflow_id, version, f"original.{original.extension}")
     original_url = ctx.storage.put(original_key, original.data, original.content_type)
     del original
-    ctx.set_progress(defaults.PROGRESS_DOWNLOADED, WorkflowStep.IMAGE_RECOGNITION)
+    ctx.set_progress(PROGRESS_DOWNLOADED, RecognitionStep.IMAGE_RECOGNITION)
 
     recognizer = get_recognizer(ctx.settings, ctx.redis)
     result = recognizer.recognize(photo.image, filename=name, request=request)
@@ -64,7 +67,7 @@ def recognise(ctx: StageContext) -> str:
     with ctx.session() as session:
         upsert_by_workflow(session, Product, ctx.workflow_id, fields)
         ctx.record_usage(session, result.usage)
-        ctx.advance(session, "listing", defaults.PROGRESS_RECOGNISED)
+        ctx.finish(session, f"recognised: {analysis.product_name}")
     log.info("[recognition] recognised: %s (%s)", analysis.product_name, ctx.workflow_id)
     return f"recognised: {analysis.product_name}"
 
