@@ -28,7 +28,7 @@ test: install  ## Run the test suite (needs PostgreSQL and Redis on localhost)
 lint: install  ## Ruff lint + format check, mypy
 	$(RUN) ruff check .
 	$(RUN) ruff format --check .
-	$(RUN) mypy libs/core/src services/recognition/src services/listing/src services/imagegen/src services/api/src
+	$(RUN) mypy libs/core/src libs/runner/src libs/demo/src services/recognition/src services/listing/src services/imagegen/src services/api/src
 
 format: install  ## Apply ruff fixes and formatting
 	$(RUN) ruff check --fix .

@@ -20,6 +20,7 @@ RUN uv sync --frozen --no-dev --no-install-workspace \
 
 # The shared core and the services, installed as wheels (no source tree in the image).
 COPY libs/core libs/core
+COPY libs/runner libs/runner
 COPY services/recognition services/recognition
 COPY services/listing services/listing
 COPY services/imagegen services/imagegen

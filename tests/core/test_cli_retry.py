@@ -11,10 +11,10 @@ from rq.job import Job
 from sqlmodel import SQLModel
 from typer.testing import CliRunner
 
-from shelfready_core.cli import app
 from shelfready_core.config import get_settings
 from shelfready_core.db import get_engine, session_scope
 from shelfready_core.models import Workflow, WorkflowStatus, utcnow
+from shelfready_runner.cli import app
 
 
 @pytest.fixture

@@ -1,6 +1,6 @@
 """The demo's summary says what a person still has to review, part by part."""
 
-from shelfready_core.demo import _markdown, _review
+from shelfready_demo.demo import _markdown, _review
 
 
 def test_review_counts_the_reasons_of_each_part() -> None:

@@ -30,9 +30,9 @@ from shelfready_core.errors import StageError
 from shelfready_core.models import Workflow, WorkflowEvent, WorkflowStatus, utcnow
 from shelfready_core.queues import STAGE_RUN, enqueue_stage_job, stage_job_id
 from shelfready_core.reconcile import reconcile
-from shelfready_core.rq_worker import FallbackScheduler
 from shelfready_core.stage import StageContext, run_stage
 from shelfready_core.stages import QueuePolicy, Stage
+from shelfready_runner.rq_worker import FallbackScheduler
 from tests.conftest import PG_ADMIN_URL
 
 REGENERATE = producer.REGENERATE_IMAGE

@@ -21,9 +21,9 @@ from shelfready_core.db import get_engine, session_scope
 from shelfready_core.errors import StageError
 from shelfready_core.models import Workflow, WorkflowEvent, WorkflowStatus
 from shelfready_core.reconcile import reconcile
-from shelfready_core.rq_worker import FallbackScheduler
 from shelfready_core.stage import StageContext, run_stage
 from shelfready_core.stages import pipeline
+from shelfready_runner.rq_worker import FallbackScheduler
 from tests.integration.servers import free_port
 
 # The recognition stage as declared, its job replaced by this module's stand-in.

@@ -188,8 +188,9 @@ def test_builder_installs_the_lock_then_only_its_own_code(name: str) -> None:
     assert project == ["uv", "sync", "--frozen", "--no-dev", "--no-editable", *package_flags]
     sources = [tuple(src) for src, _ in builder.context_copies]
     own = [(f"services/{s}",) for s in image.services]
-    # The lock first (a cached layer until uv.lock changes), then core and only its services.
-    assert sources == [("pyproject.toml", "uv.lock"), ("libs/core",), *own]
+    # The lock first (a cached layer until uv.lock changes), then core, the runner and only
+    # its services: never the demo (all three stages) nor another service.
+    assert sources == [("pyproject.toml", "uv.lock"), ("libs/core",), ("libs/runner",), *own]
 
 
 def test_every_image_pins_the_same_uv() -> None:
@@ -217,7 +218,8 @@ def test_dockerignore_keeps_secrets_environments_and_caches_out(tmp_path: Path) 
         "pyproject.toml",
         "uv.lock",
         "libs/core/pyproject.toml",
-        "libs/core/src/shelfready_core/cli.py",
+        "libs/core/src/shelfready_core/db.py",
+        "libs/runner/src/shelfready_runner/cli.py",
         "services/imagegen/src/shelfready_imagegen/job.py",
     ]
     unwanted = [
@@ -225,7 +227,8 @@ def test_dockerignore_keeps_secrets_environments_and_caches_out(tmp_path: Path) 
         ".env.production",
         ".git/config",
         ".venv/bin/python",
-        "libs/core/src/shelfready_core/__pycache__/cli.cpython-311.pyc",
+        "libs/core/src/shelfready_core/__pycache__/db.cpython-311.pyc",
+        "libs/demo/src/shelfready_demo/demo.py",
         "data/storage/a.jpg",
         "tests/conftest.py",
     ]

@@ -1,4 +1,4 @@
-"""`shelfready_core.health` against a real Redis and PostgreSQL, with real RQ worker records."""
+"""`shelfready_runner.health` against a real Redis and PostgreSQL, with real RQ worker records."""
 
 from __future__ import annotations
 
@@ -14,7 +14,8 @@ from rq.utils import utcformat
 
 from shelfready_core.claude.breaker import RedisCircuitBreaker
 from shelfready_core.config import Settings
-from shelfready_core.health import (
+from shelfready_core.stages import pipeline
+from shelfready_runner.health import (
     HEARTBEAT_MAX_AGE_SECONDS,
     HealthReport,
     check_health,
@@ -22,7 +23,6 @@ from shelfready_core.health import (
     port_from_env,
     serve_health,
 )
-from shelfready_core.stages import pipeline
 
 HOST = socket.gethostname()
 

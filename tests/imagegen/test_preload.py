@@ -8,7 +8,7 @@ import sys
 CHILD = """
 import os
 from PIL import Image, ImageDraw
-from shelfready_core.stage_select import load_stage
+from shelfready_runner.stage_select import load_stage
 from shelfready_core.stages import pipeline
 from shelfready_imagegen import saliency, text_detect
 

@@ -14,11 +14,11 @@ from click.testing import Result
 from rq import Queue
 from typer.testing import CliRunner
 
-from shelfready_core.cli import app
 from shelfready_core.config import Settings, get_settings
 from shelfready_core.migrate import migrate
 from shelfready_core.stages import pipeline
-from shelfready_core.startup import preflight
+from shelfready_runner.cli import app
+from shelfready_runner.startup import preflight
 from tests.core.test_edge_helpers import SECRET_VALUES, SECRETS
 from tests.fakes.photo_hosts import Bystander, serving
 from tests.integration.conftest import SAMPLES, SHELFREADY

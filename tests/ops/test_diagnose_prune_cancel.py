@@ -15,7 +15,6 @@ from rq import Queue, Worker
 from shelfready_core.claude.breaker import RedisCircuitBreaker
 from shelfready_core.config import Settings
 from shelfready_core.db import session_scope
-from shelfready_core.diagnose import announce_pool, diagnose
 from shelfready_core.migrate import migrate
 from shelfready_core.models import (
     ApiUsage,
@@ -29,6 +28,7 @@ from shelfready_core.producer import submit
 from shelfready_core.retention import parse_age, prune
 from shelfready_core.stages import pipeline
 from shelfready_core.storage import LocalStorage
+from shelfready_runner.diagnose import announce_pool, diagnose
 from tests.integration.conftest import SAMPLES, SHELFREADY
 
 PHOTO = sorted(SAMPLES.glob("*.jpg"))[0]

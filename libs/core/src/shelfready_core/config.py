@@ -8,6 +8,8 @@ check and the table from these fields and from each installed stage's `StageSett
 
 from __future__ import annotations
 
+import os
+from collections.abc import Mapping
 from functools import lru_cache
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -341,3 +343,13 @@ class Settings(BaseSettings):
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
     return Settings()
+
+
+def port_from_env(environ: Mapping[str, str] = os.environ) -> int | None:
+    """$PORT as a number, or None when unset; a bad value is an error naming the variable."""
+    value = environ.get("PORT", "").strip()
+    if not value:
+        return None
+    if not value.isdigit() or not 1 <= int(value) <= 65535:
+        raise ValueError(f"PORT must be a port number between 1 and 65535, got {value!r}")
+    return int(value)

@@ -25,6 +25,8 @@ _fake_server: object | None = None
 WORKER_RETRIES = 8
 INTERACTIVE_RETRIES = 2
 _retries = WORKER_RETRIES
+# Health probes and the API's readiness check: a quick "no" beats riding out the retries.
+PROBE_TIMEOUT_SECONDS = 3
 
 
 def set_retries(retries: int) -> None:
@@ -81,3 +83,17 @@ def embedded_redis() -> redis.Redis:
     if _fake_server is None:
         _fake_server = fakeredis.FakeServer()
     return fakeredis.FakeRedis(server=_fake_server)  # type: ignore[arg-type]
+
+
+def health_redis(settings: Settings) -> redis.Redis | None:
+    """A Redis client for probes: short timeouts and no retries, unlike the workers' client."""
+    import redis
+
+    if settings.redis_url is None:
+        return None
+    return redis.Redis.from_url(
+        normalise_redis_url(settings.redis_url.get_secret_value()),
+        socket_connect_timeout=PROBE_TIMEOUT_SECONDS,
+        socket_timeout=PROBE_TIMEOUT_SECONDS,
+        retry=None,
+    )

@@ -16,9 +16,8 @@ from sqlmodel import Session
 from shelfready_core.api_keys import KeyEntry, configured_keys, database_has_keys, owner_of
 from shelfready_core.config import Settings
 from shelfready_core.db import session_scope
-from shelfready_core.health import health_redis
 from shelfready_core.models import Workflow
-from shelfready_core.redis_conn import get_redis
+from shelfready_core.redis_conn import get_redis, health_redis
 from shelfready_core.storage import Storage, get_storage
 
 log = logging.getLogger(__name__)

@@ -7,8 +7,7 @@ import logging
 import uvicorn
 
 from shelfready_api.app import create_app
-from shelfready_core.config import get_settings
-from shelfready_core.health import port_from_env
+from shelfready_core.config import get_settings, port_from_env
 from shelfready_core.logs import configure_logging
 
 log = logging.getLogger(__name__)

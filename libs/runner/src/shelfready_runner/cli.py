@@ -11,8 +11,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from shelfready_core.cli_console import LazyConsole
 from shelfready_core.errors import ShelfReadyError
+from shelfready_runner.cli_console import LazyConsole
 
 if TYPE_CHECKING:
     from shelfready_core.config import Settings
@@ -39,8 +39,8 @@ ALL_STAGES_CONCURRENCY = 3
 
 
 def _stages_named(name: str) -> list[Stage]:
-    from shelfready_core.stage_select import StageNotInstalled, select_stages
     from shelfready_core.stages import PipelineError
+    from shelfready_runner.stage_select import StageNotInstalled, select_stages
 
     try:
         return select_stages(name)
@@ -102,9 +102,9 @@ def worker(
 ) -> None:
     """Run the worker(s) for one stage's queue, or for all installed stages' queues."""
     from shelfready_core.redis_conn import WORKER_RETRIES, get_redis, set_retries
-    from shelfready_core.stage_select import StageNotInstalled
-    from shelfready_core.startup import StartupError, preflight
-    from shelfready_core.worker import run_workers
+    from shelfready_runner.stage_select import StageNotInstalled
+    from shelfready_runner.startup import StartupError, preflight
+    from shelfready_runner.worker import run_workers
 
     stages = _stages_named(service)
     try:
@@ -154,11 +154,11 @@ def submit(
     from pydantic import ValidationError
 
     from shelfready_core.batch import BatchItem, expand_sources, read_batch_csv
-    from shelfready_core.cli_workspace import batch_summary
     from shelfready_core.producer import submit as submit_one
     from shelfready_core.redis_conn import get_redis
     from shelfready_core.schemas import ListingRequest
     from shelfready_core.storage import get_storage
+    from shelfready_runner.cli_workspace import batch_summary
 
     settings = _settings()
     if bool(sources) == bool(csv_file):
@@ -260,8 +260,8 @@ def status(
 ) -> None:
     """Show a workflow: the whole listing, score, findings, images; exits 1 when FAILED."""
     from shelfready_core.db import session_scope
-    from shelfready_core.status_text import latest_findings, render_status
     from shelfready_core.text_safety import strip_unsafe
+    from shelfready_runner.status_text import latest_findings, render_status
 
     settings = _settings()
     try:
@@ -421,7 +421,12 @@ def demo(
     out_dir: Annotated[Path, typer.Option("--out", help="Where to write listings")] = Path("out"),
 ) -> None:
     """Run the whole pipeline on sample photos, with embedded stand-ins for unset services."""
-    from shelfready_core.demo import run_demo
+    try:  # the demo installs all three stages: worker images leave it out
+        from shelfready_demo.demo import run_demo
+    except ModuleNotFoundError as exc:
+        raise _fail(
+            "the demo is not installed in this image; run `make demo` in a checkout"
+        ) from exc
 
     settings = _settings()
     ok = run_demo(settings, photos or None, out_dir, console=out.get())
@@ -468,7 +473,7 @@ def api_key_revoke(name: Annotated[str, typer.Argument()]) -> None:
 
 
 def main() -> None:  # pragma: no cover - console-script shim
-    from shelfready_core.cli_errors import run_cli
+    from shelfready_runner.cli_errors import run_cli
 
     run_cli(app)
 
@@ -487,7 +492,7 @@ def health(
     """Check Redis, the database and the workers' heartbeat; exit 1 when unhealthy."""
     import socket
 
-    from shelfready_core.health import check_health, fetch_health
+    from shelfready_runner.health import check_health, fetch_health
 
     _stages_named(service)  # an unknown or uninstalled name: one sentence, exit 1
     if url:
@@ -501,7 +506,7 @@ def health(
 
 
 def _register_workspace_commands() -> None:
-    from shelfready_core.cli_workspace import register
+    from shelfready_runner.cli_workspace import register
 
     register(app, _settings, out, _fail)
 
@@ -510,6 +515,6 @@ _register_workspace_commands()
 
 
 # diagnose, failed, cancel, prune: their logic lives in ops_cli.
-from shelfready_core import ops_cli  # noqa: E402
+from shelfready_runner import ops_cli  # noqa: E402
 
 ops_cli.register(app)

@@ -121,7 +121,7 @@ def diagnose(settings: Settings, redis: Redis) -> Diagnosis:
 
 
 def _check_database(settings: Settings, result: Diagnosis) -> bool:
-    from shelfready_core.cli_errors import explain
+    from shelfready_runner.cli_errors import explain
 
     try:
         from shelfready_core.migrate import schema_is_current
@@ -165,9 +165,9 @@ def _check_queues(redis: Redis, result: Diagnosis) -> None:
     from rq import Queue, Worker
     from rq.scheduler import RQScheduler
 
-    from shelfready_core.health import HEARTBEAT_MAX_AGE_SECONDS
     from shelfready_core.metrics import oldest_job_age
     from shelfready_core.stages import pipeline
+    from shelfready_runner.health import HEARTBEAT_MAX_AGE_SECONDS
 
     now = datetime.now(UTC)
     for stage in pipeline():

@@ -12,10 +12,9 @@ def diagnose(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False,
 ) -> None:
     """Find what is wrong (workers, queues, scheduler, breaker, stuck workflows) and say the fix."""
-    from shelfready_core.cli import _settings, out
-    from shelfready_core.diagnose import diagnose as run_diagnose
-    from shelfready_core.health import health_redis
-    from shelfready_core.redis_conn import get_redis
+    from shelfready_core.redis_conn import get_redis, health_redis
+    from shelfready_runner.cli import _settings, out
+    from shelfready_runner.diagnose import diagnose as run_diagnose
 
     settings = _settings()
     redis = health_redis(settings) or get_redis(settings)  # short timeouts: a quick answer
@@ -33,8 +32,8 @@ def failed(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON")] = False,
 ) -> None:
     """The most recent failed workflows and why they failed."""
-    from shelfready_core.cli import _settings, out
     from shelfready_core.workflow_ops import recent_failures
+    from shelfready_runner.cli import _settings, out
 
     rows = recent_failures(_settings(), limit)
     if as_json:
@@ -51,9 +50,9 @@ def failed(
 
 def cancel(workflow_id: Annotated[str, typer.Argument()]) -> None:
     """Cancel a workflow that has not finished; its queued job is dropped."""
-    from shelfready_core.cli import _settings, out
     from shelfready_core.redis_conn import get_redis
     from shelfready_core.workflow_ops import cancel as cancel_workflow
+    from shelfready_runner.cli import _settings, out
 
     settings = _settings()
     what = cancel_workflow(settings, get_redis(settings), workflow_id)
@@ -69,10 +68,10 @@ def prune(
     ] = False,
 ) -> None:
     """Delete finished workflows older than an age: their files and rows. Dry run by default."""
-    from shelfready_core.cli import _settings, out
     from shelfready_core.retention import parse_age
     from shelfready_core.retention import prune as run_prune
     from shelfready_core.storage import get_storage
+    from shelfready_runner.cli import _settings, out
 
     try:
         age = parse_age(older_than)

@@ -16,17 +16,17 @@ from rq import Queue, Worker
 from rq.worker_pool import WorkerPool
 
 from shelfready_core.config import Settings
-from shelfready_core.diagnose import announce_pool
-from shelfready_core.health import serve_health_from_env
 from shelfready_core.metrics import prepare_multiprocess_dir
 from shelfready_core.migrate import register_installed_stages
 from shelfready_core.outages import one_sentence, outage_of
-from shelfready_core.prefork import warm_up_before_fork
 from shelfready_core.reconcile import reconcile_once_among_workers
 from shelfready_core.retention import prune_daily_among_workers
-from shelfready_core.rq_worker import FallbackScheduler, ShelfReadyWorker
-from shelfready_core.stage_select import load_stage, queue_names
 from shelfready_core.stages import Stage
+from shelfready_runner.diagnose import announce_pool
+from shelfready_runner.health import serve_health_from_env
+from shelfready_runner.prefork import warm_up_before_fork
+from shelfready_runner.rq_worker import FallbackScheduler, ShelfReadyWorker
+from shelfready_runner.stage_select import load_stage, queue_names
 
 log = logging.getLogger(__name__)
 

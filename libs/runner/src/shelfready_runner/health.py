@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import socket
 import threading
 from collections.abc import Mapping
@@ -28,16 +27,15 @@ from rq.defaults import DEFAULT_WORKER_TTL
 from sqlalchemy import text
 
 from shelfready_core.claude.breaker import KEY_PREFIX as BREAKER_KEY_PREFIX
-from shelfready_core.config import Settings
+from shelfready_core.config import Settings, port_from_env
 from shelfready_core.db import get_engine
-from shelfready_core.redis_conn import normalise_redis_url
-from shelfready_core.stage_select import ALL, select_stages
+from shelfready_core.redis_conn import PROBE_TIMEOUT_SECONDS, health_redis
 from shelfready_core.stages import Stage
+from shelfready_runner.stage_select import ALL, select_stages
 
 log = logging.getLogger(__name__)
 
 # Seconds a probe may take: well inside Docker's HEALTHCHECK --timeout and Railway's retries.
-PROBE_TIMEOUT_SECONDS = 3
 # An idle RQ worker refreshes its heartbeat once per blocking dequeue (worker TTL - 15 s), so a
 # heartbeat older than the TTL means the worker is gone even if its key has not expired yet.
 HEARTBEAT_MAX_AGE_SECONDS = DEFAULT_WORKER_TTL
@@ -85,18 +83,6 @@ def _failure(exc: BaseException) -> Check:
     # The first line only: driver messages name host and port, never the password.
     message = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
     return False, f"{type(exc).__name__}: {message}"[:MAX_DETAIL_CHARS]
-
-
-def health_redis(settings: Settings) -> redis_lib.Redis | None:
-    """A Redis client for probes: short timeouts and no retries, unlike the workers' client."""
-    if settings.redis_url is None:
-        return None
-    return redis_lib.Redis.from_url(
-        normalise_redis_url(settings.redis_url.get_secret_value()),
-        socket_connect_timeout=PROBE_TIMEOUT_SECONDS,
-        socket_timeout=PROBE_TIMEOUT_SECONDS,
-        retry=None,
-    )
 
 
 def _check_redis(connection: redis_lib.Redis | None) -> Check:
@@ -277,16 +263,6 @@ def serve_health(
     thread.start()
     log.info("health endpoint listening on port %s", server.server_address[1])
     return server
-
-
-def port_from_env(environ: Mapping[str, str] = os.environ) -> int | None:
-    """$PORT as a number, or None when unset; a bad value is an error naming the variable."""
-    value = environ.get("PORT", "").strip()
-    if not value:
-        return None
-    if not value.isdigit() or not 1 <= int(value) <= 65535:
-        raise ValueError(f"PORT must be a port number between 1 and 65535, got {value!r}")
-    return int(value)
 
 
 def serve_health_from_env(settings: Settings, stages: list[Stage]) -> ThreadingHTTPServer | None:

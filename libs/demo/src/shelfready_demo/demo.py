@@ -24,10 +24,10 @@ from shelfready_core.migrate import migrate
 from shelfready_core.producer import get_workflow, submit
 from shelfready_core.redis_conn import get_redis
 from shelfready_core.schemas import ListingRequest
-from shelfready_core.stage_select import load_stage, queue_names
 from shelfready_core.stages import pipeline
 from shelfready_core.storage import get_storage
 from shelfready_core.views import workflow_json
+from shelfready_runner.stage_select import load_stage, queue_names
 
 log = logging.getLogger(__name__)
 

@@ -1,0 +1,1 @@
+"""The in-process demo of the whole pipeline on sample photos."""
