@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 import redis
 from fastapi.testclient import TestClient
 from rq import Queue
@@ -13,7 +14,7 @@ from shelfready_core import defaults
 from shelfready_core.config import Settings
 from shelfready_core.db import session_scope
 from shelfready_core.models import Workflow, WorkflowStatus
-from shelfready_core.stages import pipeline
+from shelfready_core.stages import PipelineError, pipeline
 from shelfready_core.storage import get_storage, workflow_key
 from tests.api.conftest import image_bytes
 
@@ -206,3 +207,21 @@ def test_other_content_types_get_415(client: TestClient) -> None:
     )
     assert response.status_code == 415
     assert "text/plain" in response.json()["detail"]
+
+
+def test_a_pipeline_without_its_first_stage_is_a_503_and_stores_nothing(
+    client: TestClient, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def no_first_stage() -> None:
+        raise PipelineError(
+            "no stage comes first: 'recognition' is neither installed nor registered"
+        )
+
+    monkeypatch.setattr("shelfready_api.limits.pipeline", no_first_stage)
+    before = _workflow_count(settings)
+    response = client.post(
+        "/api/workflows", files={"file": ("cup.png", image_bytes(), "image/png")}
+    )
+    assert response.status_code == 503
+    assert "pipeline" in response.json()["detail"]
+    assert _workflow_count(settings) == before

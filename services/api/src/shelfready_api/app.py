@@ -24,6 +24,7 @@ from shelfready_api.body_limit import BodySizeLimit, BodyTooLarge, too_large_res
 from shelfready_api.deps import ApiState
 from shelfready_core import defaults
 from shelfready_core.config import Settings, get_settings
+from shelfready_core.stages import PipelineError
 from shelfready_core.storage import StorageError
 from shelfready_core.url_masking import without_query
 
@@ -113,6 +114,12 @@ def _add_error_handlers(app: FastAPI) -> None:
     async def database_down(request: Request, exc: OperationalError) -> JSONResponse:
         log.error("database failed during %s %s: %s", request.method, request.url.path, exc.orig)
         return _unavailable("the database")
+
+    @app.exception_handler(PipelineError)
+    async def pipeline_broken(request: Request, exc: PipelineError) -> JSONResponse:
+        # A deployment fault (say the first stage's image never registered), not the caller's.
+        log.error("no pipeline during %s %s: %s", request.method, request.url.path, exc)
+        return _unavailable("the pipeline (no complete set of stages is registered)")
 
     @app.exception_handler(StorageError)
     async def storage_down(request: Request, exc: StorageError) -> JSONResponse:
