@@ -49,3 +49,30 @@ def test_the_shelfready_command_comes_from_the_runner() -> None:
         declared = tomllib.loads((ROOT / "services" / service / "pyproject.toml").read_text())
         assert "shelfready-runner" in declared["project"]["dependencies"], service
         assert "shelfready-demo" not in declared["project"]["dependencies"], service
+
+
+def test_core_names_no_stage() -> None:
+    """No string in core names an installed stage, nor does any text name a service package.
+
+    A stage name that is also one of core's own tables ("listing": the Listing row and its JSON
+    key) is a word of the domain, not the service, so it is left out of the string check.
+    """
+    from sqlmodel import SQLModel
+
+    import shelfready_core.models  # noqa: F401 - registers the tables
+    from shelfready_core.stages import installed
+
+    tables = set(SQLModel.metadata.tables)
+    names = {stage.name for stage in installed()} - tables
+    assert names, "no installed stage to look for"
+    packages = tuple(f"shelfready_{name}" for name in SERVICES)
+    offenders = []
+    for path in (CORE / "src").rglob("*.py"):
+        if "migrations" in path.parts:
+            continue
+        text = path.read_text()
+        offenders += [f"{path.name}: {p}" for p in packages if p in text]
+        for node in ast.walk(ast.parse(text)):
+            if isinstance(node, ast.Constant) and node.value in names:
+                offenders.append(f"{path.name}:{node.lineno}: {node.value!r}")
+    assert not offenders

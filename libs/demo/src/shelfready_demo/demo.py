@@ -18,6 +18,7 @@ from rich.table import Table
 from rq import Queue, SimpleWorker
 from rq.scheduler import RQScheduler
 
+from shelfready_core.batch import read_batch_csv
 from shelfready_core.config import Settings
 from shelfready_core.db import session_scope
 from shelfready_core.migrate import migrate
@@ -36,8 +37,24 @@ DEMO_BRAND = "Northwind"
 DEMO_TIMEOUT_SECONDS = 600
 
 
-def sample_photos(folder: Path = Path("samples")) -> list[Path]:
+SAMPLES = Path("samples")
+# What a seller types for each sample (the batch CSV of `shelfready submit`): real facts for
+# the listing and sizes for the dimensions image, instead of a photo and a brand alone.
+SAMPLE_DETAILS = "listing-details.csv"
+
+
+def sample_photos(folder: Path = SAMPLES) -> list[Path]:
     return sorted(p for p in folder.iterdir() if p.suffix.lower() in PHOTO_SUFFIXES)
+
+
+def demo_items(
+    photos: list[Path] | None, folder: Path = SAMPLES
+) -> list[tuple[Path, ListingRequest]]:
+    """The photos to run with what is known about each: the samples with their seller details
+    when no photos are named, else the named photos with only the demo brand."""
+    if not photos and (folder / SAMPLE_DETAILS).is_file():
+        return [(Path(i.source), i.request) for i in read_batch_csv(folder / SAMPLE_DETAILS)]
+    return [(photo, ListingRequest(brand=DEMO_BRAND)) for photo in photos or sample_photos(folder)]
 
 
 def run_demo(
@@ -47,15 +64,14 @@ def run_demo(
         load_stage(stage)
     migrate(settings)
     redis, storage = get_redis(settings), get_storage(settings)
-    photos = photos or sample_photos()
+    items = demo_items(photos)
     console.print(
-        f"[bold]ShelfReady demo[/bold]: {len(photos)} photo(s); "
+        f"[bold]ShelfReady demo[/bold]: {len(items)} photo(s); "
         f"database {'SQLite' if settings.database_url is None else 'from DATABASE_URL'}, "
         f"redis {'in-process' if settings.redis_url is None else 'from REDIS_URL'}, "
         f"AI {'offline' if settings.uses_offline_ai else 'Claude'}, storage {storage.description}"
     )
-    request = ListingRequest(brand=DEMO_BRAND)
-    ids = {submit(settings, redis, storage, photo, request): photo for photo in photos}
+    ids = {submit(settings, redis, storage, photo, request): photo for photo, request in items}
     _work_until_done(settings, redis, list(ids), console)
 
     out_dir.mkdir(parents=True, exist_ok=True)

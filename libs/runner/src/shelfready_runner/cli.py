@@ -429,6 +429,13 @@ def demo(
         ) from exc
 
     settings = _settings()
+    if "SHELFREADY_LOG_LEVEL" not in os.environ:
+        # The demo's own progress and summary are the output; each job's INFO lines would
+        # bury them (set SHELFREADY_LOG_LEVEL=INFO to see them).
+        from shelfready_core.logs import configure_logging
+
+        settings = settings.model_copy(update={"log_level": "WARNING"})
+        configure_logging(settings)
     ok = run_demo(settings, photos or None, out_dir, console=out.get())
     if not ok:
         raise typer.Exit(1)
