@@ -15,7 +15,6 @@ from shelfready_core.claude import (
     ClaudeRefusal,
     ClaudeTransientError,
     ClaudeUnavailable,
-    LocalCircuitBreaker,
     RedisCircuitBreaker,
     StructuredOutputError,
 )
@@ -34,11 +33,9 @@ class Verdict(BaseModel):
 BreakerFactory = Callable[..., CircuitBreaker]
 
 
-@pytest.fixture(params=["local", "redis", "fakeredis"])
+@pytest.fixture(params=["redis", "fakeredis"])
 def make_breaker(request: pytest.FixtureRequest) -> BreakerFactory:
-    """The same tests for the in-process breaker, real Redis, and fakeredis (demo mode)."""
-    if request.param == "local":
-        return lambda **kw: LocalCircuitBreaker("test", **kw)
+    """The same tests on real Redis and on fakeredis (what demo mode runs on)."""
     if request.param == "redis":
         conn = request.getfixturevalue("redis_conn")
     else:
@@ -185,6 +182,11 @@ def test_breaker_state_is_shared_by_clients_through_redis(server, redis_url):
     second_conn.close()
 
 
+def test_a_client_without_redis_or_a_breaker_is_refused(server):
+    with pytest.raises(TypeError, match="needs `redis`"):
+        ClaudeClient(server.settings(), stage="test", model="m", timeout=5)
+
+
 def test_client_uses_the_redis_breaker_when_given_a_connection(server, redis_conn):
     client = ClaudeClient(
         server.settings(), stage="test", model="m", timeout=5, max_retries=0, redis=redis_conn
@@ -198,8 +200,8 @@ def test_client_uses_the_redis_breaker_when_given_a_connection(server, redis_con
     assert redis_conn.get("shelfready:breaker:anthropic:failures") is None
 
 
-def test_invalid_answers_and_refusals_are_not_api_failures(server):
-    client = _client(server, LocalCircuitBreaker("test", failure_threshold=2))
+def test_invalid_answers_and_refusals_are_not_api_failures(server, redis_conn):
+    client = _client(server, RedisCircuitBreaker(redis_conn, "test", failure_threshold=2))
     server.queue(Reply.answer({}), Reply.answer({}), Reply.answer({}), Reply.answer({}))
     for _ in range(2):
         with pytest.raises(StructuredOutputError):

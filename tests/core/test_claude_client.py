@@ -6,6 +6,7 @@ import threading
 from collections.abc import Callable, Iterator
 
 import pytest
+import redis
 from pydantic import BaseModel, Field
 
 from shelfready_core.claude import (
@@ -18,7 +19,7 @@ from shelfready_core.claude import (
     ClaudeTimeout,
     ClaudeTransientError,
     ClaudeUnavailable,
-    LocalCircuitBreaker,
+    RedisCircuitBreaker,
     StructuredOutputError,
 )
 from shelfready_core.claude.budget import CallBudget
@@ -46,7 +47,9 @@ def server() -> Iterator[FakeAnthropicServer]:
 
 
 @pytest.fixture
-def make_client(server: FakeAnthropicServer) -> Callable[..., ClaudeClient]:
+def make_client(
+    server: FakeAnthropicServer, redis_conn: redis.Redis
+) -> Callable[..., ClaudeClient]:
     def make(*, timeout: float = 5.0, max_retries: int = 2, **settings: object) -> ClaudeClient:
         return ClaudeClient(
             server.settings(**settings),
@@ -54,7 +57,7 @@ def make_client(server: FakeAnthropicServer) -> Callable[..., ClaudeClient]:
             model="claude-sonnet-5-5",
             timeout=timeout,
             max_retries=max_retries,
-            breaker=LocalCircuitBreaker("test"),
+            breaker=RedisCircuitBreaker(redis_conn, "test"),
         )
 
     return make
@@ -224,8 +227,10 @@ def test_request_errors_are_not_retried_and_never_show_the_key(
 
 
 @pytest.mark.parametrize("status", [401, 403])
-def test_a_rejected_key_trips_the_breaker_for_everyone_and_names_the_key(server, status):
-    breaker = LocalCircuitBreaker("rejected-key-test", open_seconds=60)
+def test_a_rejected_key_trips_the_breaker_for_everyone_and_names_the_key(
+    server, status, redis_conn
+):
+    breaker = RedisCircuitBreaker(redis_conn, "rejected-key-test", open_seconds=60)
     client = ClaudeClient(
         server.settings(), stage="test", model="claude-sonnet-5-5", timeout=5, breaker=breaker
     )
@@ -253,10 +258,14 @@ def test_a_rejected_key_trips_the_breaker_for_everyone_and_names_the_key(server,
     assert len(server.requests) == 1
 
 
-def test_missing_api_key_is_reported_when_the_client_is_first_used(server, monkeypatch):
+def test_missing_api_key_is_reported_when_the_client_is_first_used(server, monkeypatch, redis_conn):
     monkeypatch.delenv("ANTHROPIC_API_KEY", raising=False)
     client = ClaudeClient(
-        server.settings(anthropic_api_key=None), stage="test", model="claude-sonnet-5-5", timeout=5
+        server.settings(anthropic_api_key=None),
+        stage="test",
+        model="claude-sonnet-5-5",
+        timeout=5,
+        redis=redis_conn,
     )
     with pytest.raises(ClaudeNotConfigured, match="ANTHROPIC_API_KEY is not set"):
         client.structured(system=SYSTEM, messages=MESSAGES, output=Verdict)
@@ -289,14 +298,14 @@ def test_the_sdk_client_is_made_once_per_process_and_stage(server):
     assert sdk_client(settings, stage="other", timeout=5.0, max_retries=2) is not first
 
 
-def test_an_unreachable_api_is_a_transient_error(server):
+def test_an_unreachable_api_is_a_transient_error(server, redis_conn):
     client = ClaudeClient(
         server.settings(anthropic_base_url="http://127.0.0.1:9"),  # discard port: refused
         stage="test",
         model="claude-sonnet-5-5",
         timeout=2,
         max_retries=0,
-        breaker=LocalCircuitBreaker("test"),
+        breaker=RedisCircuitBreaker(redis_conn, "test"),
     )
     with pytest.raises(ClaudeTransientError, match="could not reach the Claude API"):
         client.structured(system=SYSTEM, messages=MESSAGES, output=Verdict)

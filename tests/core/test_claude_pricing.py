@@ -7,7 +7,7 @@ import logging
 import pytest
 from pydantic import BaseModel
 
-from shelfready_core.claude import ClaudeClient, LocalCircuitBreaker, pricing
+from shelfready_core.claude import ClaudeClient, RedisCircuitBreaker, pricing
 from tests.fakes.anthropic_server import running_server
 
 
@@ -55,14 +55,14 @@ class Verdict(BaseModel):
     label: str
 
 
-def test_client_records_cache_writes_then_reads_and_their_cost():
+def test_client_records_cache_writes_then_reads_and_their_cost(redis_conn):
     with running_server({"record_verdict": lambda request: {"label": "ok"}}) as server:
         client = ClaudeClient(
             server.settings(),
             stage="test",
             model="claude-haiku-4-5",
             timeout=5,
-            breaker=LocalCircuitBreaker("test"),
+            breaker=RedisCircuitBreaker(redis_conn, "test"),
         )
         messages = [{"role": "user", "content": "Grade this."}]
         first = client.structured(system="Long rules. " * 300, messages=messages, output=Verdict)

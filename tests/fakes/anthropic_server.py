@@ -5,9 +5,11 @@ every request it received. The `anthropic_server` fixture below serves the whole
 tests/conftest.py says `pytest_plugins = ["tests.fakes.anthropic_server"]`; a module can
 also make its own with `running_server()`:
 
-    def test_x(anthropic_server):
+    def test_x(anthropic_server, redis_conn):
         anthropic_server.queue(Reply.overloaded(), Reply.answer())
-        client = ClaudeClient(anthropic_server.settings(), stage="t", model="m", timeout=5)
+        client = ClaudeClient(
+            anthropic_server.settings(), stage="t", model="m", timeout=5, redis=redis_conn
+        )
 
 Answers for tools other than recognition's are added by tool name:
     anthropic_server.answers["record_listing_draft"] = lambda request_json: {...}

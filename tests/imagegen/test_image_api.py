@@ -8,10 +8,11 @@ import logging
 from pathlib import Path
 
 import pytest
+import redis
 from PIL import Image
 from pydantic import SecretStr
 
-from shelfready_core.claude.breaker import LocalCircuitBreaker
+from shelfready_core.claude.breaker import RedisCircuitBreaker
 from shelfready_core.errors import CredentialRejected
 from shelfready_core.schemas import ListingDraft, ListingRequest, ProductAnalysis
 from shelfready_imagegen.image_api import (
@@ -134,8 +135,8 @@ def test_429_honours_retry_after_then_succeeds() -> None:
     assert sleeps.calls == [3.0, 3.0]
 
 
-def test_refused_prompt_is_not_retried_and_names_the_reason() -> None:
-    breaker = LocalCircuitBreaker("image-api-test-refused", failure_threshold=1)
+def test_refused_prompt_is_not_retried_and_names_the_reason(redis_conn: redis.Redis) -> None:
+    breaker = RedisCircuitBreaker(redis_conn, "image-api-test-refused", failure_threshold=1)
     refused = pytest.raises(ImageAPIError, match="400: prompt rejected by content policy")
     with serve_image_api(FakeImageAPI(fail_prompts={"bad"})) as api, refused:
         _provider(api, Sleeps(), breaker=breaker).generate(
@@ -145,11 +146,15 @@ def test_refused_prompt_is_not_retried_and_names_the_reason() -> None:
     breaker.admit()  # a refused prompt does not open the breaker
 
 
-def test_connection_errors_retry_then_open_the_breaker(caplog: pytest.LogCaptureFixture) -> None:
+def test_connection_errors_retry_then_open_the_breaker(
+    caplog: pytest.LogCaptureFixture, redis_conn: redis.Redis
+) -> None:
     with serve_image_api() as api:
         dead_url = api.base_url
     sleeps = Sleeps()
-    breaker = LocalCircuitBreaker("image-api-test-dead", failure_threshold=1, open_seconds=60)
+    breaker = RedisCircuitBreaker(
+        redis_conn, "image-api-test-dead", failure_threshold=1, open_seconds=60
+    )
     provider = OpenAIImagesProvider(
         dead_url, SecretStr(KEY), "m", sleep=sleeps, max_attempts=3, breaker=breaker
     )
@@ -171,8 +176,8 @@ def test_wrong_key_is_a_clear_error_without_the_key() -> None:
     assert "sk-wrong" not in str(failure.value)
 
 
-def test_a_rejected_key_trips_the_shared_breaker_naming_the_key() -> None:
-    breaker = LocalCircuitBreaker("image-api-test-rejected", open_seconds=60)
+def test_a_rejected_key_trips_the_shared_breaker_naming_the_key(redis_conn: redis.Redis) -> None:
+    breaker = RedisCircuitBreaker(redis_conn, "image-api-test-rejected", open_seconds=60)
     with serve_image_api() as api:
         provider = OpenAIImagesProvider(
             api.base_url, SecretStr("sk-wrong"), "m", sleep=Sleeps(), breaker=breaker
@@ -187,21 +192,23 @@ def test_a_rejected_key_trips_the_shared_breaker_naming_the_key() -> None:
     assert breaker.cause() == "SHELFREADY_IMAGE_API_KEY was rejected"
 
 
-def test_provider_from_settings() -> None:
-    assert provider_from_settings(ImagegenSettings(_env_file=None)) is None
+def test_provider_from_settings(redis_conn: redis.Redis) -> None:
+    assert provider_from_settings(redis_conn, ImagegenSettings(_env_file=None)) is None
     settings = ImagegenSettings(
         _env_file=None,
         SHELFREADY_IMAGE_API_URL="http://127.0.0.1:9",
         SHELFREADY_IMAGE_API_KEY="sk-settings",
         SHELFREADY_IMAGE_API_MODEL="img-model",
     )
-    provider = provider_from_settings(settings)
+    provider = provider_from_settings(redis_conn, settings)
     assert provider is not None and provider.model == "img-model"
     assert provider.breaker is not None and provider.breaker.name == "image-api"
     assert "sk-settings" not in repr(provider)
 
 
-def test_a_rejected_key_defers_the_image_set_instead_of_delivering_it_partial() -> None:
+def test_a_rejected_key_defers_the_image_set_instead_of_delivering_it_partial(
+    redis_conn: redis.Redis,
+) -> None:
     """The stage defers on CredentialRejected (a configuration outage), so the set must not
     swallow it as one failed image."""
     photo = load_photo((SAMPLES / "wireless-headphones.png").read_bytes())
@@ -219,7 +226,7 @@ def test_a_rejected_key_defers_the_image_set_instead_of_delivering_it_partial() 
         confidence=0.9,
         description="Over-ear headphones.",
     )
-    breaker = LocalCircuitBreaker("image-api-test-set-rejected", open_seconds=60)
+    breaker = RedisCircuitBreaker(redis_conn, "image-api-test-set-rejected", open_seconds=60)
     with serve_image_api() as api:
         provider = OpenAIImagesProvider(
             api.base_url, SecretStr("sk-wrong"), "m", sleep=Sleeps(), breaker=breaker

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+import redis
 
 from shelfready_core.config import Settings
 from shelfready_core.schemas import ListingRequest, ProductAnalysis
@@ -168,16 +169,16 @@ def test_sparse_product_still_gets_five_bullets() -> None:
     assert draft.title == "Lamp"
 
 
-def test_get_listing_writer_follows_the_settings() -> None:
+def test_get_listing_writer_follows_the_settings(redis_conn: redis.Redis) -> None:
     def settings(**values: object) -> Settings:
         return Settings(_env_file=None, **values)  # type: ignore[call-arg]
 
     no_key = settings(anthropic_api_key=None, SHELFREADY_AI="auto")
-    assert isinstance(get_listing_writer(no_key), OfflineListingWriter)
+    assert isinstance(get_listing_writer(no_key, redis_conn), OfflineListingWriter)
     forced = settings(anthropic_api_key="sk-test", SHELFREADY_AI="offline")
-    assert isinstance(get_listing_writer(forced), OfflineListingWriter)
+    assert isinstance(get_listing_writer(forced, redis_conn), OfflineListingWriter)
     claude = settings(anthropic_api_key="sk-test", SHELFREADY_AI="auto")
-    assert isinstance(get_listing_writer(claude), ClaudeListingWriter)
+    assert isinstance(get_listing_writer(claude, redis_conn), ClaudeListingWriter)
 
 
 @pytest.mark.parametrize(

@@ -118,8 +118,12 @@ def test_typical_phone_photo_costs_about_1500_image_tokens(server, recognizer):
     assert width * height / 750 <= 1_150_000 / 750  # ≈ 1533 tokens at most for the image
 
 
-def test_get_recognizer_picks_offline_without_a_key_and_claude_with_one(server):
-    assert isinstance(get_recognizer(server.settings(ai_provider="offline")), OfflineRecognizer)
+def test_get_recognizer_picks_offline_without_a_key_and_claude_with_one(server, redis_conn):
+    assert isinstance(
+        get_recognizer(server.settings(ai_provider="offline"), redis_conn), OfflineRecognizer
+    )
     no_key = server.settings(ai_provider="auto", anthropic_api_key=None)
-    assert isinstance(get_recognizer(no_key), OfflineRecognizer)
-    assert isinstance(get_recognizer(server.settings(ai_provider="auto")), ClaudeRecognizer)
+    assert isinstance(get_recognizer(no_key, redis_conn), OfflineRecognizer)
+    assert isinstance(
+        get_recognizer(server.settings(ai_provider="auto"), redis_conn), ClaudeRecognizer
+    )

@@ -28,6 +28,7 @@ from urllib.parse import urlsplit
 
 import httpx
 from pydantic import SecretStr
+from redis import Redis
 from tenacity import (
     RetryCallState,
     Retrying,
@@ -339,12 +340,10 @@ def _log_retry(state: RetryCallState) -> None:
 
 
 def provider_from_settings(
-    settings: ImagegenSettings | None = None, *, redis_conn: Any | None = None
+    redis_conn: Redis, settings: ImagegenSettings | None = None
 ) -> OpenAIImagesProvider | None:
-    """The configured image API provider, or None when SHELFREADY_IMAGE_API_URL is unset.
-
-    With a Redis connection the circuit breaker is shared by every worker; without, per process.
-    """
+    """The configured image API provider (its circuit breaker shared by every worker through
+    Redis), or None when SHELFREADY_IMAGE_API_URL is unset."""
     settings = settings or get_stage_settings(ImagegenSettings)
     if not settings.image_api_url:
         return None

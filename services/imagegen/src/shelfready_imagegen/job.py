@@ -128,7 +128,7 @@ def _render(ctx: StageContext, only_index: int | None = None) -> tuple[ImageSetR
     scale = min(1.0, PHOTO_MAX_SIDE / max(full))
     bbox = trusted and scale_bbox(trusted, full, (round(full[0] * scale), round(full[1] * scale)))
     # The provider shares the circuit breaker of every worker through Redis.
-    provider = provider_from_settings(redis_conn=ctx.redis)
+    provider = provider_from_settings(ctx.redis)
     data = ctx.storage.get(inputs.original_key)
     try:
         result = render_set(

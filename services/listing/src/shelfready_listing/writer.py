@@ -73,7 +73,7 @@ class ClaudeListingWriter:
     def __init__(
         self,
         settings: Settings,
-        redis: redis.Redis | None = None,
+        redis: redis.Redis,
         *,
         workflow_id: str | None = None,
         stage_settings: ListingSettings | None = None,
@@ -95,7 +95,7 @@ class ClaudeListingWriter:
                 workflow_id=workflow_id,
                 limit=self.stage_settings.call_budget,
             )
-            if redis is not None and workflow_id is not None
+            if workflow_id is not None
             else None
         )
         self.structured_outputs = supports_structured_outputs(self.stage_settings.model)
@@ -250,7 +250,7 @@ def _usable(
 
 
 def get_listing_writer(
-    settings: Settings, redis: redis.Redis | None = None, *, workflow_id: str | None = None
+    settings: Settings, redis: redis.Redis, *, workflow_id: str | None = None
 ) -> ListingWriter:
     """The offline writer when settings say so (no key, or SHELFREADY_AI=offline), else Claude."""
     if settings.uses_offline_ai:

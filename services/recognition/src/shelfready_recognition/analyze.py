@@ -55,7 +55,7 @@ class ClaudeRecognizer:
     def __init__(
         self,
         settings: Settings,
-        redis: redis.Redis | None = None,
+        redis: redis.Redis,
         *,
         client: ClaudeClient | None = None,
         stage_settings: RecognitionSettings | None = None,
@@ -109,7 +109,7 @@ class ClaudeRecognizer:
         return StageResult(value=analysis, usage=result.usage, notes=notes)
 
 
-def get_recognizer(settings: Settings, redis: redis.Redis | None = None) -> Recognizer:
+def get_recognizer(settings: Settings, redis: redis.Redis) -> Recognizer:
     """Offline when settings say so (or there is no API key in auto mode), else Claude."""
     if settings.uses_offline_ai:
         return OfflineRecognizer()

@@ -8,7 +8,6 @@ from typing import Any
 
 from shelfready_core.claude.breaker import (
     CircuitBreaker,
-    LocalCircuitBreaker,
     RedisCircuitBreaker,
     make_breaker,
 )
@@ -50,7 +49,6 @@ __all__ = [
     "ClaudeTimeout",
     "ClaudeTransientError",
     "ClaudeUnavailable",
-    "LocalCircuitBreaker",
     "RedisCircuitBreaker",
     "StructuredOutputError",
     "make_breaker",

@@ -7,15 +7,14 @@ its success closes the breaker, its failure opens it again.
 Tripped: a failure that is certain at once (the API rejected our key) opens it immediately,
 with a cause ("ANTHROPIC_API_KEY was rejected") that callers and the health check report.
 
-Only plain commands (GET, SET NX EX, INCR, EXPIRE, DEL, PTTL) so fakeredis can stand in.
-Without Redis the same logic runs in-process, shared by the clients of one process.
+Only plain commands (GET, SET NX EX, INCR, EXPIRE, DEL, PTTL) so fakeredis can stand in
+(demo mode). There is no in-process variant: every process of ours has Redis, and a breaker
+that one worker alone sees open would not spare the API.
 """
 
 from __future__ import annotations
 
 import logging
-import threading
-import time
 import uuid
 from typing import Literal, Protocol
 
@@ -153,100 +152,14 @@ class RedisCircuitBreaker:
             )
 
 
-class LocalCircuitBreaker:
-    """The same state machine in process memory, for when there is no Redis."""
-
-    def __init__(
-        self,
-        name: str = "anthropic",
-        *,
-        failure_threshold: int = DEFAULT_FAILURE_THRESHOLD,
-        open_seconds: float = DEFAULT_OPEN_SECONDS,
-        trial_seconds: float = DEFAULT_TRIAL_SECONDS,
-    ) -> None:
-        self.name = name
-        self.failure_threshold = failure_threshold
-        self.open_seconds = open_seconds
-        self.trial_seconds = trial_seconds
-        self._lock = threading.Lock()
-        self._failures = 0
-        self._open_until = 0.0
-        self._trial_until = 0.0
-        self._cause: str | None = None
-
-    def admit(self) -> Admission:
-        with self._lock:
-            now = time.monotonic()
-            if now < self._open_until:
-                raise BreakerOpen(self.name, self._open_until - now, self._cause)
-            if self._failures < self.failure_threshold:
-                return "closed"
-            if now >= self._trial_until:
-                self._trial_until = now + self.trial_seconds
-                logger.info("circuit breaker %s half-open: making a trial call", self.name)
-                return "trial"
-            raise BreakerOpen(
-                self.name, min(self._trial_until - now, self.open_seconds), self._cause
-            )
-
-    def cause(self) -> str | None:
-        with self._lock:
-            return self._cause
-
-    def trip(self, cause: str) -> None:
-        with self._lock:
-            self._failures = max(self._failures, self.failure_threshold)
-            self._open_until = time.monotonic() + self.open_seconds
-            self._trial_until = 0.0
-            self._cause = cause
-        logger.warning(
-            "circuit breaker %s open for %.0f s: %s", self.name, self.open_seconds, cause
-        )
-
-    def record_success(self) -> None:
-        with self._lock:
-            if self._failures >= self.failure_threshold:
-                logger.info("circuit breaker %s closed: the API answered again", self.name)
-            self._cause = None
-            self._failures = 0
-            self._open_until = 0.0
-            self._trial_until = 0.0
-
-    def record_failure(self) -> None:
-        with self._lock:
-            self._failures += 1
-            if self._failures >= self.failure_threshold:
-                self._open_until = time.monotonic() + self.open_seconds
-                self._trial_until = 0.0
-                logger.warning(
-                    "circuit breaker %s open for %.0f s after %s consecutive API failures",
-                    self.name,
-                    self.open_seconds,
-                    self._failures,
-                )
-
-
-_local_breakers: dict[str, LocalCircuitBreaker] = {}
-_local_lock = threading.Lock()
-
-
 def make_breaker(
-    name: str = "anthropic",
-    conn: redis.Redis | None = None,
+    name: str,
+    conn: redis.Redis,
     *,
     failure_threshold: int = DEFAULT_FAILURE_THRESHOLD,
     open_seconds: float = DEFAULT_OPEN_SECONDS,
 ) -> CircuitBreaker:
-    """The Redis breaker when there is a connection, else this process's in-memory one."""
-    if conn is not None:
-        return RedisCircuitBreaker(
-            conn, name, failure_threshold=failure_threshold, open_seconds=open_seconds
-        )
-    with _local_lock:
-        breaker = _local_breakers.get(name)
-        if breaker is None:
-            breaker = LocalCircuitBreaker(
-                name, failure_threshold=failure_threshold, open_seconds=open_seconds
-            )
-            _local_breakers[name] = breaker
-        return breaker
+    """The breaker `name`, shared through Redis by every worker of every service."""
+    return RedisCircuitBreaker(
+        conn, name, failure_threshold=failure_threshold, open_seconds=open_seconds
+    )

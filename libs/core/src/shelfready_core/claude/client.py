@@ -69,11 +69,11 @@ class ClaudeClient:
         self.timeout = timeout
         self.max_retries = max_retries
         # One breaker for the whole API, shared by every stage and worker through Redis.
-        self.breaker = (
-            breaker
-            if breaker is not None
-            else make_breaker("anthropic", redis, open_seconds=settings.breaker_open_seconds)
-        )
+        if breaker is None:
+            if redis is None:
+                raise TypeError("ClaudeClient needs `redis` (or a `breaker`) for its breaker")
+            breaker = make_breaker("anthropic", redis, open_seconds=settings.breaker_open_seconds)
+        self.breaker: CircuitBreaker = breaker
 
     def structured(
         self,
