@@ -51,6 +51,9 @@ REQUEUEABLE = {JobStatus.QUEUED, JobStatus.STARTED}
 STOP_SIGNALS = {signal.SIGINT, signal.SIGTERM}
 # What a live RQ scheduler resets its lock's TTL to every second: its interval (1 s) + 60 s.
 SCHEDULER_LOCK_TTL = 61
+# A lock not refreshed for the heartbeat grace belongs to a dead scheduler; kept within these
+# bounds so a short grace never breaks a live one's lock, nor a long one leave retries 61 s late.
+STALE_LOCK_SECONDS = (5, 30)
 # Deletes a lock whose TTL shows it has not been refreshed for a while, atomically.
 BREAK_STALE_LOCK = """
 local ttl = redis.call('TTL', KEYS[1])
@@ -201,6 +204,13 @@ class ShelfReadyWorker(Worker):
         )
 
 
+def stale_lock_ttl(heartbeat_grace: int) -> int:
+    """The TTL at or below which a scheduler lock is stale: it has gone unrefreshed for the
+    grace (clamped to STALE_LOCK_SECONDS) since a live scheduler last reset it."""
+    low, high = STALE_LOCK_SECONDS
+    return SCHEDULER_LOCK_TTL - min(max(heartbeat_grace, low), high)
+
+
 class FallbackScheduler:
     """Moves due scheduled jobs to their queues when no live RQ scheduler does; run it now and
     then from one long-lived process (the worker pool)."""
@@ -208,8 +218,7 @@ class FallbackScheduler:
     def __init__(self, connection: Redis, queue_names: list[str], heartbeat_grace: int) -> None:
         self._queue_names = queue_names
         self._connection = connection
-        # A lock not refreshed for 1 s + the grace belongs to a dead scheduler.
-        self._stale_ttl = SCHEDULER_LOCK_TTL - 1 - heartbeat_grace
+        self._stale_ttl = stale_lock_ttl(heartbeat_grace)
         self._break_stale_lock = connection.register_script(BREAK_STALE_LOCK)
         # Quiet: it takes and releases the locks on every run.
         self._scheduler = RQScheduler(
@@ -220,9 +229,7 @@ class FallbackScheduler:
         """Returns how many due jobs it moved to their queues."""
         for name in self._queue_names:
             lock_key = RQScheduler.get_locking_key(name)
-            if self._stale_ttl > 0 and self._break_stale_lock(
-                keys=[lock_key], args=[self._stale_ttl]
-            ):
+            if self._break_stale_lock(keys=[lock_key], args=[self._stale_ttl]):
                 log.warning("released the scheduler lock of %s held by a dead worker", name)
         if not self._scheduler.acquire_locks():
             return 0  # a live scheduler has it in hand
