@@ -1,0 +1,256 @@
+"""ShelfReadyWorker overrides RQ methods, one of them private (`_shutdown`), and calls a few
+private parts of RQ. rq is pinned to one minor version (libs/core/pyproject.toml); these tests
+say what to re-check when that pin moves: each overridden method still exists on RQ's Worker
+with the signature we override, the private parts we call are still there, and each override
+still does its job on real Redis. The full signal-driven shutdown paths run in
+tests/integration/test_shutdown.py."""
+
+from __future__ import annotations
+
+import inspect
+import logging
+import signal
+import sys
+import threading
+from collections.abc import Callable, Iterator
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+import redis
+from rq import Queue, Retry, Worker
+from rq.exceptions import StopRequested
+from rq.executions import Execution
+from rq.job import Job, JobStatus
+from rq.job_lifecycle import call_exception_handlers
+from rq.utils import now
+from rq.worker import WorkerStatus
+
+from shelfready_core import logs, metrics
+from shelfready_core.errors import InvalidInput
+from shelfready_core.rq_worker import ShelfReadyWorker
+
+QUEUE = "overrides-test"
+# Every RQ method ShelfReadyWorker overrides; a new override needs a behaviour test below.
+OVERRIDDEN = {
+    "get_heartbeat_ttl",
+    "subscribe",
+    "execute_job",
+    "perform_job",
+    "handle_exception",
+    "request_stop",
+    "_shutdown",
+    "request_force_stop",
+}
+
+
+def _parameters(function: Callable[..., object]) -> list[tuple[str, inspect._ParameterKind]]:
+    return [(p.name, p.kind) for p in inspect.signature(function).parameters.values()]
+
+
+def test_the_overrides_are_the_ones_listed_here() -> None:
+    ours = {
+        name
+        for name, value in vars(ShelfReadyWorker).items()
+        if callable(value) and name != "__init__" and hasattr(Worker, name)
+    }
+    assert ours == OVERRIDDEN
+
+
+@pytest.mark.parametrize("name", sorted(OVERRIDDEN))
+def test_each_overridden_method_exists_on_rq_with_our_signature(name: str) -> None:
+    assert callable(getattr(Worker, name, None)), f"rq's Worker has no {name} any more"
+    assert _parameters(getattr(Worker, name)) == _parameters(getattr(ShelfReadyWorker, name))
+
+
+def test_the_private_parts_of_rq_we_call_are_still_there(redis_conn: redis.Redis) -> None:
+    enqueue = [name for name, _ in _parameters(Queue._enqueue_job)]
+    assert enqueue[:4] == ["self", "job", "pipeline", "at_front"]
+    assert [name for name, _ in _parameters(Execution.delete)] == ["self", "job", "pipeline"]
+    assert [name for name, _ in _parameters(call_exception_handlers)] == [
+        "handlers",
+        "job",
+        "exc_info",
+    ]
+    assert isinstance(Queue(QUEUE, connection=redis_conn).intermediate_queue_key, str)
+    worker = Worker([QUEUE], connection=redis_conn)
+    assert worker._exc_handlers == []
+    assert hasattr(worker, "_shutdown_requested_date")
+    assert isinstance(worker.executions, dict)
+
+
+# -- behaviour, on real Redis --
+
+
+@pytest.fixture
+def signals_restored(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The worker installs signal handlers and marks the process as a worker: undo both."""
+    monkeypatch.setenv(metrics.WORKER_ID_ENV, "")
+    saved = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM, signal.SIGALRM)}
+    yield
+    signal.alarm(0)
+    for number, handler in saved.items():
+        signal.signal(number, handler)
+
+
+@pytest.fixture
+def worker(redis_conn: redis.Redis, signals_restored: None) -> Iterator[ShelfReadyWorker]:
+    worker = ShelfReadyWorker([Queue(QUEUE, connection=redis_conn)], connection=redis_conn)
+    yield worker
+    if worker._drain_timer is not None:
+        worker._drain_timer.cancel()
+
+
+def job_context() -> dict:
+    """Runs in the work-horse: what every log line written there is tagged with."""
+    return logs.current_context()
+
+
+def test_heartbeat_ttl_adds_our_grace_to_rqs_interval(worker, redis_conn) -> None:
+    worker.heartbeat_grace = 17
+    worker.job_monitoring_interval = 30
+    queue = Queue(QUEUE, connection=redis_conn)
+    short = queue.enqueue("os.getpid", job_timeout=10)
+    endless = queue.enqueue("os.getpid", job_timeout=-1)
+
+    assert worker.get_heartbeat_ttl(short) == 10 + 17
+    assert worker.get_heartbeat_ttl(short, working_time=8) == 2 + 17
+    assert worker.get_heartbeat_ttl(endless) == 30 + 17  # RQ alone: +60 s, hard-coded
+
+
+def _blocked_signals(native_id: int) -> int:
+    status = Path(f"/proc/self/task/{native_id}/status").read_text()
+    return int(
+        next(line for line in status.splitlines() if line.startswith("SigBlk:")).split()[1], 16
+    )
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc")
+def test_the_pubsub_thread_never_takes_a_stop_signal(worker) -> None:
+    worker.subscribe()
+    try:
+        blocked = _blocked_signals(worker.pubsub_thread.native_id)
+        assert blocked & (1 << (signal.SIGINT - 1)) and blocked & (1 << (signal.SIGTERM - 1))
+        assert not _blocked_signals(threading.get_native_id()) & (
+            1 << (signal.SIGTERM - 1)
+        )  # the main thread still takes them
+    finally:
+        worker.unsubscribe()
+
+
+def test_an_idle_worker_stops_at_once_and_a_busy_one_sets_its_drain_deadline(
+    worker, redis_conn
+) -> None:
+    with pytest.raises(StopRequested):
+        worker._shutdown()
+    assert worker._drain_timer is None
+
+    worker.set_state(WorkerStatus.BUSY)
+    worker._job_in_hand = Queue(QUEUE, connection=redis_conn).enqueue("os.getpid", job_timeout=42)
+    worker.drain_seconds = None
+    worker._shutdown_requested_date = now()  # as request_stop sets it
+    worker._shutdown()
+    assert worker._stop_requested
+    assert worker._drain_timer is not None and worker._drain_timer.interval == 42
+
+
+def test_a_monitor_tick_during_the_stop_handler_is_held_back_then_delivered(worker) -> None:
+    ticks: list[int] = []
+
+    def monitor_tick(signum: int, frame: object) -> None:
+        ticks.append(signum)
+        raise RuntimeError("a tick inside the handler would abort it half-way")
+
+    class TickDuringHandler(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            if "got signal" in record.getMessage():
+                signal.raise_signal(signal.SIGALRM)
+
+    signal.signal(signal.SIGALRM, monitor_tick)
+    worker.set_state(WorkerStatus.BUSY)
+    handler = TickDuringHandler()
+    worker.log.addHandler(handler)
+    previous_level = worker.log.level
+    worker.log.setLevel(logging.DEBUG)
+    try:
+        with pytest.raises(RuntimeError):  # delivered after the handler, not inside it
+            worker.request_stop(signal.SIGTERM, None)
+    finally:
+        worker.log.removeHandler(handler)
+        worker.log.setLevel(previous_level)
+    assert ticks == [signal.SIGALRM]
+    assert worker._stop_requested  # the handler ran to its end first
+    assert signal.getsignal(signal.SIGTERM) == worker.request_force_stop
+
+
+def test_a_repeated_signal_is_ignored_and_a_later_one_stops_cold(worker) -> None:
+    worker._shutdown_requested_date = now()
+    assert worker.request_force_stop(signal.SIGTERM, None) is None
+    assert not worker._cold_stopped
+
+    worker._shutdown_requested_date = now() - timedelta(seconds=2)
+    with pytest.raises(SystemExit):
+        worker.request_force_stop(signal.SIGTERM, None)
+    assert worker._cold_stopped
+    assert signal.getsignal(signal.SIGTERM) == signal.SIG_IGN
+
+
+def test_a_killed_horses_job_goes_back_to_the_front_with_its_retries(worker, redis_conn) -> None:
+    queue = Queue(QUEUE, connection=redis_conn)
+    waiting = queue.enqueue("os.getpid")
+    stopped = queue.enqueue("os.getpid", retry=Retry(max=3))
+    redis_conn.lrem(queue.key, 0, stopped.id)  # taken by the worker...
+    stopped.set_status(JobStatus.STARTED)  # ...and its horse killed
+
+    worker._requeue(stopped, queue)
+
+    assert queue.job_ids == [stopped.id, waiting.id]
+    again = Job.fetch(stopped.id, connection=redis_conn)
+    assert again.get_status() == JobStatus.QUEUED
+    assert again.retries_left == 3  # being stopped is not a failed attempt
+
+
+def test_a_job_that_finished_meanwhile_is_not_requeued(worker, redis_conn) -> None:
+    queue = Queue(QUEUE, connection=redis_conn)
+    done = queue.enqueue("os.getpid")
+    redis_conn.lrem(queue.key, 0, done.id)
+    done.set_status(JobStatus.FINISHED)
+
+    worker._requeue(done, queue)
+
+    assert queue.job_ids == []
+
+
+def test_a_job_runs_in_its_horse_with_its_log_context(worker, redis_conn) -> None:
+    queue = Queue(QUEUE, connection=redis_conn)
+    job = queue.enqueue(job_context, meta={"workflow_id": "wf-ctx", "service": "no-such-stage"})
+
+    assert worker.work(burst=True, logging_level="WARNING")  # forks a real horse
+
+    assert job.get_status(refresh=True) == JobStatus.FINISHED
+    assert job.return_value() == {
+        "workflow_id": "wf-ctx",
+        "job_id": job.id,
+        "service": "no-such-stage",
+    }
+
+
+def test_an_input_failure_is_one_line_and_still_reaches_the_exception_handlers(
+    worker, redis_conn, caplog
+) -> None:
+    job = Queue(QUEUE, connection=redis_conn).enqueue("os.getpid")
+    handled: list[str] = []
+    worker.push_exc_handler(lambda job, *exc_info: handled.append(type(exc_info[1]).__name__))
+
+    for failure in (InvalidInput("the photo is not an image"), ValueError("a bug")):
+        try:
+            raise failure
+        except Exception:
+            with caplog.at_level(logging.WARNING, logger=worker.log.name):
+                worker.handle_exception(job, *sys.exc_info())
+
+    assert handled == ["InvalidInput", "ValueError"]
+    input_lines = [r for r in caplog.records if "failed on its input" in r.getMessage()]
+    assert len(input_lines) == 1 and input_lines[0].exc_info is None
+    assert "the photo is not an image" in input_lines[0].getMessage()
+    assert any(r.exc_info or "Traceback" in r.getMessage() for r in caplog.records[1:])
