@@ -11,7 +11,7 @@ from rq import Queue
 from rq.registry import ScheduledJobRegistry
 from rq.scheduler import RQScheduler
 
-from shelfready_core.rq_worker import SCHEDULER_LOCK_TTL, FallbackScheduler, stale_lock_ttl
+from shelfready_runner.rq_worker import SCHEDULER_LOCK_TTL, FallbackScheduler, stale_lock_ttl
 
 QUEUE = "fallback-test"
 

@@ -1,5 +1,5 @@
 """ShelfReadyWorker overrides RQ methods, one of them private (`_shutdown`), and calls a few
-private parts of RQ. rq is pinned to one minor version (libs/core/pyproject.toml); these tests
+private parts of RQ. rq is pinned to one minor version (libs/runner/pyproject.toml); these tests
 say what to re-check when that pin moves: each overridden method still exists on RQ's Worker
 with the signature we override, the private parts we call are still there, and each override
 still does its job on real Redis. The full signal-driven shutdown paths run in
@@ -28,7 +28,7 @@ from rq.worker import WorkerStatus
 
 from shelfready_core import logs, metrics
 from shelfready_core.errors import InvalidInput
-from shelfready_core.rq_worker import ShelfReadyWorker
+from shelfready_runner.rq_worker import ShelfReadyWorker
 
 QUEUE = "overrides-test"
 # Every RQ method ShelfReadyWorker overrides; a new override needs a behaviour test below.
