@@ -39,9 +39,14 @@ def test_queue_policies_match_the_fleet_we_replace() -> None:
 def test_concurrency_is_read_per_stage_from_the_environment(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
+    from shelfready_core.stages import clear_stage_settings
+
+    # Stage settings are read once per process: read them fresh, and leave no cached copy.
+    clear_stage_settings()
     monkeypatch.setenv("IMAGEGEN_CONCURRENCY", "2")
     assert pipeline().get("imagegen").load_settings().concurrency == 2
     assert pipeline().get("recognition").load_settings().concurrency == 5
+    clear_stage_settings()
 
 
 def test_stage_settings_keep_their_variable_names(monkeypatch: pytest.MonkeyPatch) -> None:
