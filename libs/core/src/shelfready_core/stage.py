@@ -493,6 +493,24 @@ def _retrying_text(policy: QueuePolicy, retries_left: int, reason: str) -> str:
     return f"attempt {used + 1} failed: {reason}; retrying in {wait}s"
 
 
+def _recorded_retry(
+    session: Session,
+    workflow_id: str,
+    service: str,
+    policy: QueuePolicy | None,
+    reason: str,
+    retries_left: int,
+) -> bool:
+    """Record a failed attempt that RQ will retry; False when no retry is left."""
+    if retries_left <= 0 or policy is None:
+        return False
+    message = _retrying_text(policy, retries_left, reason)
+    session.add(event(workflow_id, service, "retrying", message))
+    log.warning("[%s] workflow %s %s", service, workflow_id, message)
+    count_retry(service)
+    return True
+
+
 def _record_failure_in(
     session: Session,
     workflow_id: str,
@@ -505,11 +523,7 @@ def _record_failure_in(
     if workflow is None or workflow.status in TERMINAL:
         return
     workflow.updated_at = utcnow()
-    if retries_left > 0 and policy is not None:
-        message = _retrying_text(policy, retries_left, reason)
-        session.add(event(workflow_id, service, "retrying", message))
-        log.warning("[%s] workflow %s %s", service, workflow_id, message)
-        count_retry(service)
+    if _recorded_retry(session, workflow_id, service, policy, reason, retries_left):
         return
     mark_failed(session, workflow, service, reason)
     log.error("[%s] workflow %s failed: %s", service, workflow_id, reason)
@@ -527,11 +541,7 @@ def _record_further_failure_in(
     """A further job's retry or failure is an event; the workflow keeps its status."""
     if session.get(Workflow, workflow_id) is None:
         return
-    if retries_left > 0 and policy is not None:
-        message = _retrying_text(policy, retries_left, reason)
-        session.add(event(workflow_id, service, "retrying", message))
-        log.warning("[%s] workflow %s %s", service, workflow_id, message)
-        count_retry(service)
+    if _recorded_retry(session, workflow_id, service, policy, reason, retries_left):
         return
     session.add(event(workflow_id, service, "failed", reason))
     log.error("[%s] workflow %s: failed: %s", service, workflow_id, reason)
