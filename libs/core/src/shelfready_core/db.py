@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import URL, Engine, create_engine, event
 from sqlalchemy.pool import NullPool
 from sqlmodel import Session
 
@@ -29,8 +29,8 @@ def database_url(settings: Settings) -> DatabaseUrl:
     return parse_database_url(settings.database_url.get_secret_value(), direct)
 
 
-def _make_engine(url: object, connect_args: dict[str, object], sqlite: bool) -> Engine:
-    engine = create_engine(url, connect_args=connect_args, poolclass=NullPool)  # type: ignore[call-overload]
+def _make_engine(url: URL, connect_args: dict[str, object], sqlite: bool) -> Engine:
+    engine = create_engine(url, connect_args=connect_args, poolclass=NullPool)
     if sqlite:
         # Several worker processes share one SQLite file in the demo: wait instead of failing.
         @event.listens_for(engine, "connect")

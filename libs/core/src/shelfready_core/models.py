@@ -241,10 +241,10 @@ class ImageSetBase(SQLModel):
     status: str = Field(default=ImageSetStatus.PENDING, max_length=16)
     # The cut-out behind every image: its box [x0, y0, x1, y1] in the source photo's pixels
     # (after EXIF rotation), its confidence (0..1), and whether a person should look, and why.
-    cutout_box: list | None = _json_column()
+    cutout_box: list[int] | None = _json_column()
     cutout_confidence: float | None = Field(default=None)
     needs_review: bool = Field(default=False)
-    review_reasons: list | None = _json_column()
+    review_reasons: list[str] | None = _json_column()
 
 
 class ImageSet(ImageSetBase, table=True):

@@ -101,7 +101,7 @@ def prune(
             ids = report.workflow_ids
             for model in (WorkflowEvent, ApiUsage, Product, Listing, ImageSet):
                 report.rows_deleted += session.exec(
-                    select(func.count()).where(col(model.workflow_id).in_(ids))  # type: ignore[attr-defined]
+                    select(func.count()).where(col(model.workflow_id).in_(ids))
                 ).one()
             report.rows_deleted += session.exec(
                 select(func.count())
@@ -121,17 +121,17 @@ def prune(
             statements = [
                 delete(ListingImage).where(col(ListingImage.image_set_id).in_(set_ids)),
                 *(
-                    delete(model).where(col(model.workflow_id).in_(ids))  # type: ignore[attr-defined]
+                    delete(model).where(col(model.workflow_id).in_(ids))
                     for model in (ImageSet, Listing, Product, ApiUsage, WorkflowEvent)
                 ),
             ]
             for statement in statements:
-                report.rows_deleted += session.exec(statement).rowcount  # type: ignore[call-overload]
+                report.rows_deleted += session.exec(statement).rowcount
             # Newer versions outlive the one they were made from.
-            session.exec(  # type: ignore[call-overload]
+            session.exec(
                 update(Workflow).where(col(Workflow.parent_id).in_(ids)).values(parent_id=None)
             )
-            result = session.exec(delete(Workflow).where(col(Workflow.id).in_(ids)))  # type: ignore[call-overload]
+            result = session.exec(delete(Workflow).where(col(Workflow.id).in_(ids)))
             report.rows_deleted += result.rowcount
     log.info("retention: %s", report.render())
     return report

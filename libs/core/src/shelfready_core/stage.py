@@ -264,7 +264,7 @@ def _lease(ctx: StageContext) -> Iterator[None]:
         while not stop.wait(interval):
             try:
                 with session_scope(ctx.settings) as session:
-                    session.exec(  # type: ignore[call-overload]
+                    session.exec(
                         update(Workflow)
                         .where(col(Workflow.id) == ctx.workflow_id)
                         .where(col(Workflow.status) == WorkflowStatus.PROCESSING)

@@ -115,7 +115,7 @@ class ShelfReadyWorker(Worker):
 
     def subscribe(self) -> None:
         with stop_signals_blocked():
-            super().subscribe()
+            super().subscribe()  # type: ignore[no-untyped-call]  # rq: unannotated
 
     def execute_job(self, job: Job, queue: Queue) -> None:
         self._job_in_hand = job
@@ -142,10 +142,10 @@ class ShelfReadyWorker(Worker):
 
     def request_stop(self, signum: int, frame: FrameType | None) -> None:
         with monitor_alarm_deferred():
-            super().request_stop(signum, frame)
+            super().request_stop(signum, frame)  # type: ignore[no-untyped-call]  # rq
 
     def _shutdown(self) -> None:
-        super()._shutdown()  # raises StopRequested when idle; returns when a job is running
+        super()._shutdown()  # type: ignore[no-untyped-call]  # raises StopRequested when idle; returns when a job is running
         job = self._job_in_hand
         limit = self.drain_seconds or (job.timeout if job is not None else None)
         if limit and limit > 0 and self._drain_timer is None:
