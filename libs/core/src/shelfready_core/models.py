@@ -238,7 +238,9 @@ class ListingVersion(SQLModel, table=True):
 
 
 class ImageSetBase(SQLModel):
-    status: str = Field(default=ImageSetStatus.PENDING, max_length=16)
+    status: ImageSetStatus = Field(
+        default=ImageSetStatus.PENDING, sa_column=_enum_column(ImageSetStatus, 16)
+    )
     # The cut-out behind every image: its box [x0, y0, x1, y1] in the source photo's pixels
     # (after EXIF rotation), its confidence (0..1), and whether a person should look, and why.
     cutout_box: list[int] | None = _json_column()
