@@ -48,6 +48,8 @@ JOB_PY = """
 import os
 from pathlib import Path
 
+from shelfready_core.stage import StageContext, run_stage
+
 
 def preload() -> None:
     marker = os.environ.get("DUMMY_MARKER_DIR")
@@ -56,7 +58,13 @@ def preload() -> None:
 
 
 def run(workflow_id: str) -> str:
-    return f"dummy checked {workflow_id}"
+    return run_stage("dummy", workflow_id, check)
+
+
+def check(ctx: StageContext) -> str:
+    with ctx.session() as session:
+        ctx.finish(session, "dummy checked")
+    return f"dummy checked {ctx.workflow_id}"
 """
 
 

@@ -1,5 +1,6 @@
 """A fourth stage needs only its own package (plus its Dockerfile and Railway file): core, the
-CLI, the worker pool, the health endpoint, metrics, `queues` and `diagnose` discover it.
+CLI, the worker pool, the health endpoint, metrics, `queues` and `diagnose` discover it, and a
+workflow passes through it under the same lifecycle as the three stages before it.
 
 The stage is a package written to a temporary folder (tests/deploy/dummy_stage.py) and found
 through PYTHONPATH, the way `uv sync` would install it; no file of the repository changes.
@@ -17,13 +18,10 @@ from pathlib import Path
 
 import httpx
 import pytest
-import redis
-from rq import Queue
-from rq.job import Job
 
 from shelfready_core.stages import pipeline
 from tests.deploy import dummy_stage
-from tests.integration.conftest import SHELFREADY, Pipeline
+from tests.integration.conftest import SAMPLES, SHELFREADY, Pipeline
 from tests.integration.conftest import claude_server as claude_server  # a fixture
 from tests.integration.conftest import pipeline as deployment  # noqa: F401 - fixture
 
@@ -139,14 +137,22 @@ def test_its_worker_pool_serves_its_queue_with_health_metrics_and_diagnose(
     (finding,) = [f for f in diagnosis["findings"] if f["check"] == f"queue {dummy_stage.QUEUE}"]
     assert finding["ok"], finding
 
-    # The pool runs the stage's job code, resolved by its declared dotted path.
-    connection = redis.Redis.from_url(deployment.env["REDIS_URL"])
-    job = Queue(dummy_stage.QUEUE, connection=connection).enqueue(
-        "shelfready_dummy.job.run", "wf-4"
+    # A workflow passes through all four stages under the one lifecycle: imagegen hands over
+    # to the stage after it, which claims the workflow and completes it.
+    del deployment.env["PORT"]  # the other pools serve no health port here: one port each
+    for service in pipeline().names:
+        deployment.start_worker(service)
+    photo = sorted(SAMPLES.glob("*.jpg"))[0]
+    submitted = deployment.cli(
+        "submit", str(photo), "--wait", "--timeout", "240", "--json", timeout=300
     )
-    deadline = time.monotonic() + 60
-    while Job.fetch(job.id, connection=connection).get_status() != "finished":
-        assert time.monotonic() < deadline, deployment.log_tail()
-        time.sleep(0.2)
-    assert Job.fetch(job.id, connection=connection).return_value() == "dummy checked wf-4"
-    connection.close()
+    data = json.loads(submitted.stdout)
+    assert data["status"] == "COMPLETED", (data["error"], deployment.log_tail())
+    assert data["current_step"] == "DUMMY_CHECK"
+    events = deployment.status_via_cli(data["id"])["events"]
+    kinds = [(e["stage"], e["kind"]) for e in events]
+    assert ("imagegen", "handed_over") in kinds
+    handover = next(e for e in events if e["stage"] == "imagegen" and e["kind"] == "handed_over")
+    assert "next: dummy" in handover["message"]
+    assert kinds[-1] == ("dummy", "completed"), kinds
+    assert [k for k in kinds if k[0] == "dummy"] == [("dummy", "started"), ("dummy", "completed")]
