@@ -7,6 +7,7 @@ here, so core's lifecycle is shown to need nothing of the services.
 
 from __future__ import annotations
 
+import threading
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -21,12 +22,12 @@ from rq.job import Job, JobStatus
 from rq.registry import ScheduledJobRegistry
 from sqlmodel import SQLModel, col, create_engine, select, update
 
-from shelfready_core import producer, stages
+from shelfready_core import producer, stages, workflow_ops
 from shelfready_core.claude.breaker import make_breaker
 from shelfready_core.claude.client import ClaudeClient
 from shelfready_core.config import Settings, get_settings
 from shelfready_core.db import session_scope
-from shelfready_core.errors import StageError
+from shelfready_core.errors import InvalidInput, StageError
 from shelfready_core.models import Workflow, WorkflowEvent, WorkflowStatus, utcnow
 from shelfready_core.queues import STAGE_RUN, enqueue_stage_job, stage_job_id
 from shelfready_core.reconcile import reconcile
@@ -395,3 +396,63 @@ def test_the_reconciler_re_enqueues_a_workflow_whose_job_is_missing(lifecycle: L
     assert lifecycle.workflow(live).status == WorkflowStatus.COMPLETED
     assert ("render", "resumed", action.detail) in lifecycle.events(workflow_id)
     assert RUNS == {"intake": 2, "render": 2}
+
+
+def test_a_workflow_cancelled_while_a_stage_runs_moves_no_further(lifecycle: Lifecycle) -> None:
+    def cancelled_meanwhile(ctx: StageContext) -> str:
+        workflow_ops.cancel(ctx.settings, ctx.redis, ctx.workflow_id)  # the operator, meanwhile
+        return finish(ctx)
+
+    BODIES["intake"] = cancelled_meanwhile
+    first = lifecycle.submit()
+    lifecycle.work(INTAKE.queue.name)
+    assert lifecycle.workflow(first).status == WorkflowStatus.CANCELLED
+    assert Queue(RENDER.queue.name, connection=lifecycle.redis).job_ids == []  # no hand-over
+
+    BODIES.clear()
+    BODIES["render"] = cancelled_meanwhile  # the final step: it must not complete the workflow
+    last = lifecycle.submit()
+    lifecycle.work()
+    assert lifecycle.workflow(last).status == WorkflowStatus.CANCELLED
+    assert lifecycle.events(last)[-1] == ("operator", "cancelled", "cancelled by an operator")
+
+
+def test_a_cancel_racing_the_final_step_never_overwrites_its_completion(
+    lifecycle: Lifecycle, database: str
+) -> None:
+    outcome: list[BaseException | str] = []
+
+    def cancel() -> None:
+        try:
+            outcome.append(workflow_ops.cancel(lifecycle.settings, lifecycle.redis, workflow_id))
+        except Exception as exc:
+            outcome.append(exc)
+
+    def finish_while_cancel_waits(ctx: StageContext) -> str:
+        with ctx.session() as session:
+            ctx.finish(session, "render done")  # holds the workflow's row until the commit
+            racer = threading.Thread(target=cancel)
+            racer.start()
+            wait_for_a_lock_wait(database)  # the cancel has read nothing yet: it waits
+        racer.join(timeout=30)
+        return "done"
+
+    BODIES["render"] = finish_while_cancel_waits
+    workflow_id = lifecycle.submit()
+    lifecycle.work()
+
+    assert lifecycle.workflow(workflow_id).status == WorkflowStatus.COMPLETED
+    [refused] = outcome
+    assert isinstance(refused, InvalidInput) and "already COMPLETED" in str(refused)
+
+
+def wait_for_a_lock_wait(database: str) -> None:
+    name = database.rsplit("/", 1)[1]
+    deadline = time.monotonic() + 20
+    with psycopg.connect(database, autocommit=True) as conn:
+        while conn.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = %s AND wait_event_type = 'Lock'",
+            (name,),
+        ).fetchone() == (0,):
+            assert time.monotonic() < deadline, "the cancel never waited for the row lock"
+            time.sleep(0.05)

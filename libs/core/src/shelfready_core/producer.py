@@ -174,8 +174,10 @@ def _enqueue_new(redis: Redis, workflow_id: str, job_id: str, source_name: str) 
     return workflow_id
 
 
-def get_workflow(session: Session, workflow_id: str) -> Workflow:
-    workflow = session.get(Workflow, workflow_id)
+def get_workflow(session: Session, workflow_id: str, *, lock: bool = False) -> Workflow:
+    """The workflow; `lock` holds its row (SELECT ... FOR UPDATE) until the transaction ends,
+    for a change that must not interleave with a stage's hand-over."""
+    workflow = session.get(Workflow, workflow_id, with_for_update=lock)
     if workflow is None:
         raise WorkflowNotFound(workflow_id)
     return workflow

@@ -105,8 +105,12 @@ class StageContext:
             yield session
         self._unsaved_usage.clear()  # committed
 
-    def workflow(self, session: Session) -> Workflow:
-        workflow = session.get(Workflow, self.workflow_id)
+    def workflow(self, session: Session, *, lock: bool = False) -> Workflow:
+        """This job's workflow; `lock` reads it afresh and holds its row until the commit, so
+        a cancel and this stage's end cannot interleave."""
+        workflow = session.get(
+            Workflow, self.workflow_id, with_for_update=lock, populate_existing=lock
+        )
         if workflow is None:
             raise InvalidInput(f"workflow {self.workflow_id} no longer exists")
         return workflow
@@ -134,7 +138,11 @@ class StageContext:
         workflow when this stage is the last."""
         if self.kind != STAGE_RUN:
             raise RuntimeError(f"a {self.kind} job does not move its workflow: it cannot finish")
-        workflow = self.workflow(session)
+        workflow = self.workflow(session, lock=True)
+        if workflow.status != WorkflowStatus.PROCESSING:
+            # Cancelled while this stage ran: its results stay, the workflow moves no further.
+            log.info("workflow %s is %s: not moving it on", self.workflow_id, workflow.status)
+            return
         following = pipeline(session).next_after(self.stage.name)
         workflow.error = None
         workflow.failed_step = None

@@ -59,7 +59,9 @@ def cancel(settings: Settings, redis: Redis, workflow_id: str) -> str:
     from shelfready_core.stage import TERMINAL, event
 
     with session_scope(settings) as session:
-        workflow = get_workflow(session, workflow_id)
+        # Locked: a stage finishing meanwhile either completes first (and this refuses) or
+        # finds the workflow CANCELLED and stops; it never overwrites the other.
+        workflow = get_workflow(session, workflow_id, lock=True)
         if workflow.status in TERMINAL:
             raise InvalidInput(
                 f"workflow {workflow_id} is already {workflow.status}; there is nothing to cancel"
