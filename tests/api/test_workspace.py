@@ -154,6 +154,12 @@ def test_regenerate_validates_and_enqueues(
     queue = Queue("image-generation", connection=redis_conn)
     owner = stage_declaring(REGENERATE_IMAGE)
     assert queue.job_ids == [stage_job_id(owner, workflow_id, REGENERATE_IMAGE, 3)]
+    history = client.get(f"/api/workflows/{workflow_id}?events=true").json()["events"]
+    assert {
+        "stage": owner.name,
+        "kind": "image_feedback",
+        "message": "image 3: brighter",
+    }.items() <= (history[-1].items())
 
     listing = client.post(url, json={"target": "listing", "feedback": "shorter title"})
     assert listing.status_code == 202

@@ -41,7 +41,8 @@ from shelfready_core.models import (
     Workflow,
     WorkflowStatus,
 )
-from shelfready_core.producer import regenerate, regenerate_image
+from shelfready_core.producer import REGENERATE_IMAGE, regenerate, regenerate_image
+from shelfready_core.queues import stage_declaring
 from shelfready_core.review_state import needs_review_clause
 from shelfready_core.schemas import ListingRequest
 from shelfready_core.stage import event
@@ -229,7 +230,7 @@ def regenerate_route(
                 session.add(
                     event(
                         workflow.id,
-                        "imagegen",
+                        stage_declaring(REGENERATE_IMAGE).name,  # the stage that re-renders
                         "image_feedback",
                         f"image {body.image}: " + body.feedback,
                     )
