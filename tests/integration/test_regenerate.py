@@ -55,9 +55,17 @@ def test_open_circuit_defers_jobs_instead_of_failing_them(
     for service in ("recognition", "listing", "imagegen"):
         pipeline.start_worker(service)
     pipeline.wait_for_workers(5 + 3 + 2)
-    # Another worker saw the API fail five times in a row: the shared breaker is open for 6 s.
-    redis.Redis.from_url(redis_url).set("shelfready:breaker:anthropic:open", 5, px=6000)
+    # Another worker saw the API fail five times in a row: the shared breaker is open (until
+    # this test closes it once the job has been deferred: a timed opening could lapse before
+    # the job starts on a busy machine, and prove nothing).
+    connection = redis.Redis.from_url(redis_url)
+    connection.set("shelfready:breaker:anthropic:open", 5, px=120_000)
     workflow_id = pipeline.cli("submit", str(sorted(SAMPLES.glob("*.jpg"))[0])).stdout.strip()
+    pipeline.wait_for(
+        workflow_id, lambda d: any(e["kind"] == "deferred" for e in d["events"]), timeout=120
+    )
+    connection.delete("shelfready:breaker:anthropic:open")
+    connection.close()
     data = pipeline.wait_for(workflow_id, terminal, timeout=180)
     assert data["status"] == "COMPLETED", data["error"]
     kinds = [event["kind"] for event in data["events"]]
