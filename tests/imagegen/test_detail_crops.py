@@ -84,7 +84,6 @@ def test_window_is_inside_the_product_on_its_texture_and_leaves_the_label_whole(
     dx, dy = cutout.box[0], cutout.box[1]
     window = _shift(choice.window, dx, dy)  # back to photo px, where the truth is known
     x0, y0, x1, y1 = window
-    side = x1 - x0
     assert choice.reasons == [], choice.reasons
     # Inside the product: the true mask covers the window (not just the cut-out's alpha).
     assert product_mask[y0:y1, x0:x1].mean() >= MIN_COVERAGE, window
@@ -92,10 +91,11 @@ def test_window_is_inside_the_product_on_its_texture_and_leaves_the_label_whole(
     assert _contains(window, TEXTURE_BOX), window
     assert _contains(window, text_box) or _disjoint(window, text_box), (window, text_box)
     # A close-up (at most 0.6 of the 1000 px product), of photo pixels at no more than 1.5x,
-    # filling at least the smallest panel.
-    assert side <= 0.6 * (PRODUCT_BOX[2] - PRODUCT_BOX[0]) + 5
-    assert choice.scale <= MAX_UPSCALE and choice.shown_side == round(side * choice.scale)
-    assert choice.shown_side >= PANEL_MIN
+    # filling at least the smallest panel's area.
+    assert max(x1 - x0, y1 - y0) <= 0.6 * (PRODUCT_BOX[2] - PRODUCT_BOX[0]) + 5
+    assert choice.scale <= MAX_UPSCALE
+    assert choice.shown_size == (round((x1 - x0) * choice.scale), round((y1 - y0) * choice.scale))
+    assert choice.shown_size[0] * choice.shown_size[1] >= PANEL_MIN**2
     assert choice.detail_share >= 0.04
 
 
@@ -158,7 +158,8 @@ def test_a_flat_product_is_delivered_and_flagged_with_its_measured_detail() -> N
     assert detail.data and detail.error is None  # delivered
     entry = detail.compliance["detail"]
     assert entry["detail_share"] < 0.04 and entry["upscale"] <= MAX_UPSCALE
-    assert entry["shown_side"] >= PANEL_MIN  # big enough: flatness is the only problem
+    shown_w, shown_h = entry["shown_size"]
+    assert shown_w * shown_h >= PANEL_MIN**2  # big enough: flatness is the only problem
     [reason] = [r for r in result.review_reasons if "detail" in r]
     assert "mostly flat" in reason and f"{entry['detail_share']:.1%}" in reason
     assert result.needs_review and detail.review == [reason]
@@ -174,10 +175,54 @@ def test_a_small_product_is_delivered_and_flagged_with_the_upscale_it_would_need
     result, detail = _detail_of(_transparent_product((420, 500), textured))
     assert detail.data and detail.error is None
     entry = detail.compliance["detail"]
-    side = entry["window_side"]
-    assert side <= 0.6 * 500 and entry["upscale"] == MAX_UPSCALE
-    assert entry["shown_side"] == round(side * MAX_UPSCALE) < PANEL_MIN
+    w, h = entry["window_size"]
+    assert max(w, h) <= 0.6 * 500 and entry["upscale"] == MAX_UPSCALE
+    shown_w, shown_h = entry["shown_size"]
+    assert (shown_w, shown_h) == (round(w * MAX_UPSCALE), round(h * MAX_UPSCALE))
+    assert shown_w * shown_h < PANEL_MIN**2
     [reason] = [r for r in result.review_reasons if "detail" in r]
-    assert f"shown at only {entry['shown_side']} px" in reason
-    assert f"{side} px in the photo" in reason and f"{PANEL_MIN / side:.2f}x" in reason
+    assert f"shown at only {shown_w}x{shown_h} px" in reason
+    assert f"{w}x{h} px in the photo" in reason
+    assert f"{PANEL_MIN / (w * h) ** 0.5:.2f}x" in reason
     assert "mostly flat" not in reason and not any("flat" in r for r in detail.review)
+
+
+def _textured(size: tuple[int, int], seed: int = 11) -> Image.Image:
+    """An opaque cut-out with detail everywhere: any window inside it is a good close-up."""
+    noise = np.random.default_rng(seed).integers(0, 255, (size[1], size[0], 3), dtype=np.uint8)
+    return Image.fromarray(noise).convert("RGBA")
+
+
+def _slim(size: tuple[int, int], bar: Box) -> Image.Image:
+    """A transparent cut-out holding one textured bar (a lamp's stem, a bottle, a rail)."""
+    product = Image.new("RGBA", size, (0, 0, 0, 0))
+    product.paste(_textured((bar[2] - bar[0], bar[3] - bar[1])), bar[:2])
+    return product
+
+
+@pytest.mark.parametrize(
+    ("size", "bar", "portrait"),
+    [((900, 1500), (300, 0, 600, 1500), True), ((1500, 900), (0, 300, 1500, 600), False)],
+)
+def test_a_slim_product_gets_a_window_of_its_own_shape(
+    size: tuple[int, int], bar: Box, portrait: bool
+) -> None:
+    """A 300 px bar holds no 400 px square, but a tall (or wide) window of that area fits."""
+    choice = choose_detail(_slim(size, bar), text_boxes=[])
+    x0, y0, x1, y1 = choice.window
+    w, h = x1 - x0, y1 - y0
+    assert (h > w) == portrait, choice.window
+    truth = np.zeros((size[1], size[0]), bool)
+    truth[bar[1] : bar[3], bar[0] : bar[2]] = True
+    assert truth[max(0, y0) : y1, max(0, x0) : x1].sum() >= MIN_COVERAGE * w * h  # product
+    assert choice.scale <= MAX_UPSCALE
+    # More product in view than the largest square inside the bar could show, and enough of
+    # it for a full panel: no review reason.
+    assert w * h > 1.5 * 300**2
+    assert choice.reasons == [], choice.reasons
+
+
+def test_a_square_product_keeps_a_close_up_not_the_whole_of_it() -> None:
+    choice = choose_detail(_textured((1000, 1000)), text_boxes=[])
+    x0, y0, x1, y1 = choice.window
+    assert max(x1 - x0, y1 - y0) <= 0.6 * 1000 + 5

@@ -101,7 +101,7 @@ def test_detail_is_a_sharp_close_up() -> None:
     # quarter-size copy and enlarged, and with real stripe edges in it (a blurred or flat crop
     # has a Laplacian variance near zero).
     panel = detail.crop(_detail_panel(detail, context.palette.accent))
-    assert panel.size == (context.detail.shown_side,) * 2
+    assert panel.size == context.detail.shown_size
     left, top, right, bottom = context.detail.window
     soft = context.cutout.image.crop((left, top, right, bottom)).convert("RGB")
     soft = soft.resize(((right - left) // 4,) * 2, Image.Resampling.BILINEAR)
@@ -191,11 +191,11 @@ def test_detail_never_enlarges_more_than_one_and_a_half_times() -> None:
     product = Image.fromarray(texture).convert("RGBA")
     context.cutout = Cutout(product, (0, 0, 500, 600), "alpha")
     image = render_detail(context)
-    left, _, right, _ = context.detail.window
+    left, top, right, bottom = context.detail.window
     x0, y0, x1, y1 = _detail_panel(image, context.palette.accent)
-    # The panel on the canvas is at most 1.5x the window in the photo, centred across.
-    assert x1 - x0 == y1 - y0 <= MAX_UPSCALE * (right - left)
-    assert abs((x0 + x1) / 2 - CANVAS_SIDE / 2) <= 1
+    # The panel on the canvas is at most 1.5x the window in the photo, each way.
+    assert (x1 - x0, y1 - y0) == context.detail.shown_size
+    assert x1 - x0 <= MAX_UPSCALE * (right - left) and y1 - y0 <= MAX_UPSCALE * (bottom - top)
 
 
 def test_scene_surface_follows_the_category_and_its_reflection_is_blurred() -> None:
@@ -217,3 +217,36 @@ def test_scene_surface_follows_the_category_and_its_reflection_is_blurred() -> N
     assert (
         cv2.Laplacian(mirrored, cv2.CV_32F).var() < 0.05 * cv2.Laplacian(flipped, cv2.CV_32F).var()
     )
+
+
+def _accent_boxes(image: Image.Image, accent: tuple[int, int, int]) -> list[tuple[int, ...]]:
+    """Boxes (x0, y0, x1, y1) of the accent-coloured shapes, largest first: the panel's frame,
+    then the window marked on the locator."""
+    mask = np.all(np.asarray(image).astype(int) == accent, axis=-1).astype(np.uint8)
+    _, _, stats, _ = cv2.connectedComponentsWithStats(mask, connectivity=8)
+    found = sorted(stats[1:], key=lambda s: -s[cv2.CC_STAT_AREA])
+    return [(x, y, x + w, y + h) for x, y, w, h, _ in found]
+
+
+@pytest.mark.parametrize(("size", "beside"), [((260, 1500), True), ((1500, 260), False)])
+def test_detail_panel_follows_the_product_and_is_magnified_against_the_locator(
+    size: tuple[int, int], beside: bool
+) -> None:
+    """A tall product's portrait panel stands beside the locator, a wide one's above it; on
+    the locator the marked window is at most half the panel's size, so it reads as a close-up."""
+    context = _context()
+    rng = np.random.default_rng(4)
+    texture = rng.integers(0, 255, (size[1], size[0], 3), dtype=np.uint8)
+    context.cutout = Cutout(Image.fromarray(texture).convert("RGBA"), (0, 0, *size), "alpha")
+    image = render_detail(context)
+    accent = context.palette.accent
+    panel, marked = _accent_boxes(image, accent)[:2]
+    shown_w, shown_h = context.detail.shown_size
+    assert (shown_h > shown_w) == beside
+    if beside:
+        assert marked[0] > panel[2]  # the locator stands to the right of the panel
+    else:
+        assert marked[1] > panel[3]  # ... or below it
+    panel_w, panel_h = panel[2] - panel[0], panel[3] - panel[1]
+    marked_w, marked_h = marked[2] - marked[0], marked[3] - marked[1]
+    assert marked_w <= 0.5 * panel_w + 8 and marked_h <= 0.5 * panel_h + 8
