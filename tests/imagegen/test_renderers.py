@@ -250,3 +250,26 @@ def test_detail_panel_follows_the_product_and_is_magnified_against_the_locator(
     panel_w, panel_h = panel[2] - panel[0], panel[3] - panel[1]
     marked_w, marked_h = marked[2] - marked[0], marked[3] - marked[1]
     assert marked_w <= 0.5 * panel_w + 8 and marked_h <= 0.5 * panel_h + 8
+
+
+def test_selling_points_show_the_features_the_bullets_quote() -> None:
+    """An offline-style listing: one bullet quotes the seller's three features behind a generic
+    lead-in; the image shows those three, not five lead-ins."""
+    context = _context()
+    features = ["Stackable lid", "Sturdy walls", "Easy grip handles"]
+    context.request = ListingRequest(features=features)
+    context.listing = context.listing.model_copy(
+        update={
+            "bullet_points": [
+                "Easy everyday use: Stackable lid, Sturdy walls and Easy grip handles.",
+                "Considered finish: a sand storage box that suits your space.",
+                "Ready when you need it: a storage box suited to daily use.",
+                "Made for everyday users: a practical storage box.",
+                "Clear details: check the product images for the size.",
+            ]
+        }
+    )
+    image = render_selling_points(context)
+    text_column = np.asarray(image.convert("L"))[:, TEXT_LEFT:] < 90
+    rows_with_ink = np.flatnonzero(text_column.any(axis=1))
+    assert 1 + int((np.diff(rows_with_ink) > 40).sum()) == 3

@@ -1,4 +1,5 @@
-"""The selling-points image: the product with the five bullet titles as numbered callouts.
+"""The selling-points image: the product with up to five numbered callouts from the listing's
+bullets (callouts.py: the seller's features where the bullets quote them, else the headings).
 
 Tall and square products stand on the left with the callouts in a column on the right, each
 with a leader line to the product; wide products sit on top with the callouts listed below.
@@ -12,10 +13,11 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
+from shelfready_imagegen.callouts import callouts
 from shelfready_imagegen.canvas import CANVAS_SIDE, clean_alpha, fit, paste
 from shelfready_imagegen.fonts import BOLD, get_font
 from shelfready_imagegen.render_context import RenderContext
-from shelfready_imagegen.text import bullet_title, wrap
+from shelfready_imagegen.text import wrap
 
 WIDE_PRODUCT = 1.4  # width / height from which the stacked layout is used
 MARKER_RADIUS = 46
@@ -51,12 +53,8 @@ def render_selling_points(context: RenderContext) -> Image.Image:
     product = clean_alpha(fit(source, right - left, bottom - top))
     px = left + (right - left - product.width) // 2
     py = top + (bottom - top - product.height) // 2
-    titles = [
-        bullet_title(b, context.request.language)
-        for b in context.listing.bullet_points
-        if b.strip()
-    ][:5]
     language = context.request.language
+    titles = callouts(context.listing.bullet_points, context.request.features, language)
     font, blocks = _fit_text(titles, language, layout)
     slot = (layout.bottom - layout.top) / max(1, len(blocks))
     alpha = np.asarray(product.getchannel("A"))

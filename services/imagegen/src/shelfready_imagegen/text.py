@@ -124,6 +124,9 @@ TRAILING_WORDS = {
     "nl": {"en", "of", "voor", "met", "de", "het", "een", "van", "in", "op", "uw", "je"},
 }
 CJK_STOPS = "，。、；！？,.;!?"
+TITLE_BRACKETS = re.compile(r"^[【〔\[]([^】〕\]]{1,40})[】〕\]]")  # 【使いやすい設計】…
+JA_PARTICLES = "がをにではへやの"  # not と, も: もっと, いつも end in them
+NUMBER = re.compile(r"[\d.,/x×-]+")  # "24", "2.5", "18/8": a figure that wants its unit
 GRAPHEMES = regex.compile(r"\X")
 
 
@@ -168,12 +171,24 @@ def units(text: str, language: str = "en") -> list[str]:
 
 
 def bullet_title(bullet: str, language: str = "en") -> str:
-    """The callout for a bullet: the text before its ':' (or dash), else its first few words
-    (first phrases, in languages without spaces), never ending on a dangling small word."""
+    """The callout for a bullet: its 【heading】 or the text before its ':' (or dash), else its
+    first few words (first phrases, in languages without spaces), shortened by `shorten`."""
     text = bullet.strip().lstrip("•*-–— ").strip()
+    bracketed = TITLE_BRACKETS.match(text)
+    if bracketed and bracketed.group(1).strip():
+        return bracketed.group(1).strip()
     head = TITLE_SEPARATORS.split(text, maxsplit=1)[0].strip()
     if head and head != text and len(head) <= 60:
         return head.rstrip(CJK_STOPS)
+    return shorten(text, language)
+
+
+def shorten(text: str, language: str = "en", max_words: int = TITLE_MAX_WORDS) -> str:
+    """At most `max_words` words (TITLE_MAX_CJK_CHARS of whole phrases without spaces), cut
+    only between words: at the last comma if the cut falls in a later clause, never ending on
+    a dangling small word, a number whose unit was cut ("for 24" of "for 24 hours") or, in
+    Japanese, a particle ("連続再生が")."""
+    text = text.strip()
     if is_cjk(text) and " " not in text[:TITLE_MAX_CJK_CHARS]:
         # Up to the first clause stop when it comes soon enough, else whole phrases.
         window = text[: TITLE_CJK_STOP_WITHIN + 1]
@@ -185,12 +200,23 @@ def bullet_title(bullet: str, language: str = "en") -> str:
             if title and len(title + phrase) > TITLE_MAX_CJK_CHARS:
                 break
             title += phrase
-        return title.strip().rstrip(CJK_STOPS)
-    words = text.split()[:TITLE_MAX_WORDS]
+        title = title.strip().rstrip(CJK_STOPS)
+        if title != text and len(title) > 2 and title[-1] in JA_PARTICLES:
+            title = title[:-1]  # "最大30時間の連続再生が" reads whole as "…連続再生"
+        return title
+    all_words = text.split()
+    words = all_words[:max_words]
     trailing = TRAILING_WORDS.get(_base(language), TRAILING_WORDS["en"])
-    while len(words) > 2 and words[-1].lower().strip(",;") in trailing:
-        words.pop()  # "Generous 350 ml capacity for" reads better without the "for"
-    return " ".join(words).rstrip(CJK_STOPS)
+    if len(words) < len(all_words):
+        # A clause cut short dangles ("Weighted base, which sits on every"): end at its comma.
+        commas = [i for i, word in enumerate(words[:-1]) if i >= 1 and word.endswith(",")]
+        if commas:
+            words = words[: commas[-1] + 1]
+        while len(words) > 2 and (
+            words[-1].lower().strip(",;") in trailing or NUMBER.fullmatch(words[-1])
+        ):
+            words.pop()  # "Generous 350 ml capacity for" reads better without the "for"
+    return " ".join(words).rstrip(CJK_STOPS + ",;")
 
 
 def wrap(
