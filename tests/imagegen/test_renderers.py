@@ -273,3 +273,24 @@ def test_selling_points_show_the_features_the_bullets_quote() -> None:
     text_column = np.asarray(image.convert("L"))[:, TEXT_LEFT:] < 90
     rows_with_ink = np.flatnonzero(text_column.any(axis=1))
     assert 1 + int((np.diff(rows_with_ink) > 40).sum()) == 3
+
+
+def test_scene_reflection_is_no_flipped_copy_so_print_never_reads_backwards() -> None:
+    """Large print at the product's very base: a flipped copy, blurred, still showed it
+    backwards. The reflection carries the base's colours straight down, so no column of it
+    changes on the way down except in strength: there is no shape in it to read."""
+    from shelfready_imagegen.fonts import BOLD, get_font
+    from shelfready_imagegen.render_scene import reflection
+
+    product = Image.new("RGBA", (700, 900), (240, 236, 228, 255))
+    ImageDraw.Draw(product).text(
+        (40, 740), "SERUM", fill=(20, 20, 20, 255), font=get_font(130, weight=BOLD)
+    )
+    layer = np.asarray(reflection(product, 0.3)).astype(int)
+    assert layer.shape[0] >= 0.2 * 900 and layer[..., 3].max() > 40  # it is there
+    for column in range(0, 700, 7):
+        rows = layer[:, column]
+        seen = rows[rows[:, 3] > 10]
+        assert len(seen) == 0 or np.ptp(seen[:, :3], axis=0).max() <= 2, column
+    # Fading out: strongest at the base, gone at the far end.
+    assert layer[0, 350, 3] > layer[len(layer) // 2, 350, 3] > layer[-1, 350, 3]

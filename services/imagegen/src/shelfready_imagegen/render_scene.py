@@ -1,11 +1,12 @@
 """The lifestyle/scene image: the product standing on a surface chosen for its category (wood,
 marble, linen, concrete; backdrops.py), with a contact shadow and, on glossy surfaces, a faint
-blurred reflection (blurred so that printed text never reads mirrored)."""
+reflection of the base's colours (never a flipped copy: no printed text reads mirrored)."""
 
 from __future__ import annotations
 
 import zlib
 
+import cv2
 import numpy as np
 from PIL import Image, ImageDraw, ImageFilter
 
@@ -16,6 +17,9 @@ from shelfready_imagegen.render_context import RenderContext
 HORIZON = 0.62  # share of the height where the wall meets the surface
 BASELINE = 0.82  # where the product stands
 PRODUCT_BOX = (0.64, 0.62)  # max width, max height as shares of the side
+REFLECTION_DEPTH = 0.3  # of the product's height
+BASE_BAND = 0.1  # the bottom share of the product whose colours the surface reflects
+REFLECTION_SPREAD = 0.04  # of the product's width: how far a column's colour spreads sideways
 
 
 def scene_layout(context: RenderContext) -> tuple[Image.Image, tuple[int, int]]:
@@ -44,16 +48,31 @@ def render_scene(context: RenderContext) -> Image.Image:
 
 
 def reflection(product: Image.Image, opacity: float) -> Image.Image:
-    """The product flipped below its base, fading out over a third of its height and blurred
-    so that no printed text on it can be read backwards."""
-    depth = max(1, round(product.height * 0.35))
-    flipped = product.transpose(Image.Transpose.FLIP_TOP_BOTTOM).crop((0, 0, product.width, depth))
-    blur = max(4.0, product.width * 0.012)
-    flipped = flipped.filter(ImageFilter.GaussianBlur(blur))
+    """What a glossy surface shows below the product: each column of the product's base
+    colours, drawn straight down and fading out over REFLECTION_DEPTH of its height.
+
+    Not a flipped copy: however much a flipped copy is blurred, large print near the base
+    still reads backwards in it (a 130 px "SERUM" did at the old blur). A column of one colour
+    has no shape that could be read at all."""
+    depth = max(1, round(product.height * REFLECTION_DEPTH))
+    band_rows = max(2, round(product.height * BASE_BAND))
+    band = np.asarray(product, np.float32)[-band_rows:]
+    alpha = band[..., 3:4] / 255.0
+    weight = alpha.sum(axis=0)  # per column
+    paint = (band[..., :3] * alpha).sum(axis=0)
+    # Spread each column's colour over its neighbours: a dark letter's column is no streak.
+    spread = (max(3, round(product.width * REFLECTION_SPREAD)) | 1, 1)
+    weight = cv2.blur(weight[None], spread)[0][:, None]
+    paint = cv2.blur(paint[None], spread)[0]
+    colour = paint / np.maximum(weight, 1e-6)
+    coverage = alpha.max(axis=0)[:, 0]  # the base's outline: where the product meets the floor
     fade = np.linspace(opacity, 0.0, depth, dtype=np.float32)[:, None] ** 1.3
-    alpha = np.asarray(flipped.getchannel("A"), np.float32) * fade
-    flipped.putalpha(Image.fromarray(alpha.astype(np.uint8)))
-    return flipped
+    rgba = np.empty((depth, product.width, 4), np.float32)
+    rgba[..., :3] = colour[None]
+    rgba[..., 3] = fade * coverage[None] * 255
+    layer = Image.fromarray(np.clip(rgba, 0, 255).astype(np.uint8), "RGBA")
+    # Soft sides, as a real reflection on a slightly rough surface has; rows stay uniform.
+    return layer.filter(ImageFilter.BoxBlur(max(2, product.width // 200)))
 
 
 def contact_shadow(product_width: int, surface: tuple[int, int, int]) -> Image.Image:
