@@ -294,3 +294,22 @@ def test_scene_reflection_is_no_flipped_copy_so_print_never_reads_backwards() ->
         assert len(seen) == 0 or np.ptp(seen[:, :3], axis=0).max() <= 2, column
     # Fading out: strongest at the base, gone at the far end.
     assert layer[0, 350, 3] > layer[len(layer) // 2, 350, 3] > layer[-1, 350, 3]
+
+
+def test_wood_planks_run_along_their_grain_and_narrow_towards_the_horizon() -> None:
+    from shelfready_imagegen.backdrops import backdrop, texture
+
+    seam_darkness = 4  # grey levels a seam row lies below the rows around it
+
+    grey = texture("wood", (600, 1000), seed=3).mean(axis=2)
+    # Grain and seams both run across the picture: the picture changes down it, not along.
+    assert grey.mean(axis=1).std() > 3 * grey.mean(axis=0).std()
+    image = backdrop("wood", 2000, 0.62, (235, 235, 240), seed=3).mean(axis=2)
+    surface = image[int(2000 * 0.62) + 20 :, 200:1800].mean(axis=1)
+    # Seams: rows clearly darker than the rows around them.
+    around = np.convolve(surface, np.ones(15) / 15, mode="same")
+    seams = np.flatnonzero(surface < around - seam_darkness)
+    starts = seams[np.concatenate([[True], np.diff(seams) > 3])]
+    assert len(starts) >= 3, starts
+    gaps = np.diff(starts)
+    assert (np.diff(gaps) > 0).all(), gaps  # nearer, wider

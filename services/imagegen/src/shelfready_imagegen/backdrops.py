@@ -13,6 +13,8 @@ import cv2
 import numpy as np
 
 RGB = tuple[int, int, int]
+NEAREST_FAR = 0.3  # how much nearer the front edge is than the horizon line (perspective)
+PLANKS = 6  # wood planks across the drawn surface (before it is squeezed into perspective)
 
 
 @dataclass(frozen=True)
@@ -67,23 +69,32 @@ def texture(name: str, shape: tuple[int, int], seed: int) -> np.ndarray:
     h, w = shape
     y, x = np.mgrid[0:h, 0:w].astype(np.float32)
     if name == "wood":
-        warp = _fractal(rng, shape, (160, 60)) * 40
-        rings = np.sin((y * 0.9 + warp + 0.03 * x) / 7.0 + _fractal(rng, shape, (12,)) * 1.5)
-        grain = 0.5 + 0.5 * rings
+        # Planks run across the picture, their grain along them: each plank its own tone and
+        # grain phase, a thin dark seam between planks (receding, the seams close up).
+        plank = max(8, h // PLANKS)
+        index = (y // plank).astype(int)
+        tone = 1 + rng.normal(0, 0.05, index.max() + 1).astype(np.float32)
+        phase = rng.uniform(0, 2 * np.pi, index.max() + 1).astype(np.float32)
+        warp = _fractal(rng, shape, (160, 60)) * 9
+        rings = np.sin((y % plank) * 0.22 + 0.01 * x + warp + phase[index])
+        streaks = _noise(rng, (h, max(2, w // 40)), 1)  # long thin streaks along the grain
+        streaks = cv2.resize(streaks, (w, h), interpolation=cv2.INTER_LINEAR)
+        grain = 0.5 + 0.22 * rings + 0.28 * (streaks - 0.5) * 2
         fine = _noise(rng, shape, 2) * 0.08
         base = np.array([164, 116, 74], np.float32)
         dark = np.array([118, 78, 46], np.float32)
         out = dark + (base - dark) * (0.35 + 0.65 * grain[..., None]) + fine[..., None] * 80
-        # Planks: a thin dark seam every ~third of the width.
-        seam = (np.abs(((x + 0.05 * y) % (w / 3)) - 2) < 1.5).astype(np.float32)
+        out *= tone[index][..., None]
+        seam = ((y % plank) < 1.5).astype(np.float32)
         out *= (1 - 0.35 * seam)[..., None]
     elif name == "marble":
-        turbulence = _fractal(rng, shape, (220, 90, 30, 10)) * 9
-        veins = np.abs(np.sin((x + 0.6 * y) / 70.0 + turbulence))
-        vein = np.clip(1 - veins / 0.12, 0, 1) ** 2
-        cloud = _fractal(rng, shape, (140, 40)) * 14
-        out = np.full((h, w, 3), 236.0, np.float32) - cloud[..., None]
-        out -= vein[..., None] * np.array([70, 72, 76], np.float32)
+        # A few soft, wandering veins over a faint cloud: polished stone, not crackle.
+        turbulence = _fractal(rng, shape, (260, 110, 40)) * 3.2
+        veins = np.abs(np.sin((x + 0.6 * y) / 160.0 + turbulence))
+        vein = np.clip(1 - veins / 0.08, 0, 1) ** 1.5
+        cloud = _fractal(rng, shape, (180, 60)) * 16
+        out = np.full((h, w, 3), 238.0, np.float32) - cloud[..., None]
+        out -= vein[..., None] * np.array([46, 47, 50], np.float32)
     elif name == "linen":
         weave_x = 0.5 + 0.5 * np.sin(x * 1.6 + _noise(rng, shape, 30) * 3)
         weave_y = 0.5 + 0.5 * np.sin(y * 1.6 + _noise(rng, shape, 30) * 3)
@@ -103,10 +114,20 @@ def backdrop(name: str, side: int, horizon: float, wall: RGB, seed: int) -> np.n
     """The wall (top) and the surface in perspective (bottom), RGB uint8, side x side."""
     half = side // 2
     surface_rows = max(8, round(half * (1 - horizon)))
-    # The surface recedes: draw it taller than shown and squeeze it towards the horizon.
+    # The surface recedes: draw it taller than shown and squeeze it towards the horizon, as
+    # a floor seen in perspective is (distance ~ 1 / rows below the horizon), so the far
+    # planks are the thinnest.
     flat = texture(name, (surface_rows * 2, half), seed)
-    rows = (np.linspace(0, 1, surface_rows) ** 1.6) * (flat.shape[0] - 1)
-    surface = flat[rows.astype(int)]
+    near = np.linspace(NEAREST_FAR, 1.0, surface_rows)  # horizon first
+    distance = (1 / near - 1) / (1 / NEAREST_FAR - 1)  # 1 at the horizon .. 0 in front
+    rows = (1 - distance) * (flat.shape[0] - 1)
+    # Each shown row averages the drawn rows it stands for: a fine weave squeezed towards the
+    # horizon would otherwise alias into bands.
+    edges = np.concatenate([[0.0], (rows[1:] + rows[:-1]) / 2, [flat.shape[0]]]).round()
+    edges = np.maximum.accumulate(edges.astype(int))
+    start, stop = edges[:-1], np.maximum(edges[1:], edges[:-1] + 1)
+    summed = np.concatenate([np.zeros((1, *flat.shape[1:]), np.float32), np.cumsum(flat, axis=0)])
+    surface = (summed[stop] - summed[start]) / (stop - start)[:, None, None]
     depth = np.linspace(0.82, 1.0, surface_rows, dtype=np.float32)[:, None, None]
     surface = surface * depth
     wall_rows = half - surface_rows
