@@ -47,8 +47,8 @@ def render_detail(context: RenderContext) -> Image.Image:
         box_w = CANVAS_SIDE - 2 * MARGIN
         box_h = max(LOCATOR_MIN, min(LOCATOR_MAX, CANVAS_SIDE - 2 * MARGIN - GAP - shown_h))
     most = LOCATOR_ZOOM * choice.scale  # canvas px per photo px the locator may use
-    box_w = min(box_w, max(LOCATOR_MIN, round(product.width * most)))
-    box_h = min(box_h, max(LOCATOR_MIN, round(product.height * most)))
+    box_w = min(box_w, max(1, round(product.width * most)))
+    box_h = min(box_h, max(1, round(product.height * most)))
     locator = clean_alpha(fit(product, box_w, box_h))
     if side_by_side:
         left = (CANVAS_SIDE - (shown_w + GAP + locator.width)) // 2
