@@ -104,3 +104,15 @@ def test_a_japanese_title_ends_on_a_phrase_boundary_or_just_before_its_particle(
     title = bullet_title(bullet, "ja")
     ends = {len("".join(phrases[: i + 1])) for i in range(len(phrases))}
     assert len(title) in ends or (len(title) + 1 in ends and bullet[len(title)] == "が")
+
+
+def test_a_japanese_feature_keeps_its_head_noun() -> None:
+    """In Japanese the thing named comes last: 柔らかいメモリーフォームのイヤークッション cut to
+    a title's 14 characters would lose イヤークッション, what the feature is about."""
+    features = [
+        "最大30時間の連続再生",
+        "柔らかいメモリーフォームのイヤークッション",
+        "旅行に便利な折りたたみ式",
+    ]
+    bullets = [f"【使いやすい設計】{'、'.join(features)}で、毎日の使用がかんたんです。"]
+    assert callouts(bullets, features, "ja") == features

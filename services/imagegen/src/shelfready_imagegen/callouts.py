@@ -17,13 +17,16 @@ from shelfready_imagegen.text import bullet_title, shorten
 MAX_CALLOUTS = 5
 MIN_CALLOUTS = 3
 FEATURE_MAX_WORDS = 7  # a feature is already a phrase: it wraps onto up to three lines
+# ... and in Japanese or Chinese its head noun comes last, so cutting it short loses what it is
+FEATURE_MAX_CJK_CHARS = 24
 
 
 def callouts(bullets: list[str], features: list[str], language: str = "en") -> list[str]:
     bullets = [b for b in bullets if b.strip()]
     quoting = [(b, [f for f in features if f.strip() and _norm(f) in _norm(b)]) for b in bullets]
     quoted = _unique(f for _, found in quoting for f in found)
-    texts = [shorten(f, language, FEATURE_MAX_WORDS) for f in quoted][:MAX_CALLOUTS]
+    texts = [shorten(f, language, FEATURE_MAX_WORDS, FEATURE_MAX_CJK_CHARS) for f in quoted]
+    texts = texts[:MAX_CALLOUTS]
     if len(texts) >= MIN_CALLOUTS:
         return texts
     # Too few features quoted: the headings of the other bullets fill up the set.

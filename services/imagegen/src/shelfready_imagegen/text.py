@@ -183,21 +183,28 @@ def bullet_title(bullet: str, language: str = "en") -> str:
     return shorten(text, language)
 
 
-def shorten(text: str, language: str = "en", max_words: int = TITLE_MAX_WORDS) -> str:
-    """At most `max_words` words (TITLE_MAX_CJK_CHARS of whole phrases without spaces), cut
+def shorten(
+    text: str,
+    language: str = "en",
+    max_words: int = TITLE_MAX_WORDS,
+    max_cjk_chars: int = TITLE_MAX_CJK_CHARS,
+) -> str:
+    """At most `max_words` words (`max_cjk_chars` of whole phrases without spaces), cut
     only between words: at the last comma if the cut falls in a later clause, never ending on
     a dangling small word, a number whose unit was cut ("for 24" of "for 24 hours") or, in
     Japanese, a particle ("連続再生が")."""
     text = text.strip()
-    if is_cjk(text) and " " not in text[:TITLE_MAX_CJK_CHARS]:
+    if is_cjk(text) and " " not in text[:max_cjk_chars]:
         # Up to the first clause stop when it comes soon enough, else whole phrases.
-        window = text[: TITLE_CJK_STOP_WITHIN + 1]
+        window = text[: max(TITLE_CJK_STOP_WITHIN, max_cjk_chars) + 1]
         stops = [window.find(ch) for ch in CJK_STOPS if window.find(ch) > 0]
         if stops:
             return window[: min(stops)]
+        if len(text) <= max_cjk_chars:
+            return text
         title = ""
         for phrase in units(text, language):
-            if title and len(title + phrase) > TITLE_MAX_CJK_CHARS:
+            if title and len(title + phrase) > max_cjk_chars:
                 break
             title += phrase
         title = title.strip().rstrip(CJK_STOPS)
