@@ -8,15 +8,21 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import Image
+from PIL import Image, ImageDraw
 from pydantic import SecretStr
 
 from shelfready_core.schemas import ListingDraft, ListingRequest, ProductAnalysis
-from shelfready_imagegen.cutout import cut_out
+from shelfready_imagegen.cutout import Cutout, cut_out
+from shelfready_imagegen.fonts import BOLD, get_font
 from shelfready_imagegen.image_api import OpenAIImagesProvider
 from shelfready_imagegen.imageset import build_image_set, render_set
 from shelfready_imagegen.photo import load_photo
-from shelfready_imagegen.render_api_scene import KEEP_PRODUCT, render_api_scene
+from shelfready_imagegen.render_api_scene import (
+    KEEP_PRODUCT,
+    PaintedText,
+    refuse_painted_text,
+    render_api_scene,
+)
 from shelfready_imagegen.render_context import RenderContext
 from shelfready_imagegen.render_scene import scene_layout
 from tests.fakes.image_api_server import FakeImageAPI, serve_image_api
@@ -121,3 +127,63 @@ def test_a_refused_scene_is_rendered_locally_and_flagged(mode: str) -> None:
     assert scene.kind == "scene" and scene.data and scene.error is None
     assert any("image API's scene failed" in note for note in scene.review)
     assert any("image API's scene failed" in reason for reason in result.review_reasons)
+
+
+class _ReflectingImageAPI(FakeImageAPI):
+    """Paints what image models like to add: the label's reflection, upside down, on the
+    surface below the product."""
+
+    def image_for(self, prompt: str) -> bytes:
+        image = Image.open(io.BytesIO(super().image_for(prompt))).convert("RGB")
+        band = Image.new("RGB", (700, 120), image.getpixel((5, 5)))
+        ImageDraw.Draw(band).text(
+            (20, 10), "NORTHWIND", fill=(40, 40, 40), font=get_font(90, weight=BOLD)
+        )
+        image.paste(band.transpose(Image.Transpose.FLIP_TOP_BOTTOM), (160, 880))
+        buffer = io.BytesIO()
+        image.save(buffer, "PNG")
+        return buffer.getvalue()
+
+
+def test_a_scene_painted_with_mirrored_text_is_rendered_locally_and_flagged() -> None:
+    api = _ReflectingImageAPI()
+    with serve_image_api(api):
+        result = render_set(
+            _photo(),
+            bbox=None,
+            product=PRODUCT,
+            listing=LISTING,
+            request=ListingRequest(),
+            provider=_provider(api),
+            only_index=2,
+        )
+    [scene] = result.images
+    assert scene.kind == "scene" and scene.data and scene.error is None
+    [note] = [n for n in scene.review if "image API's scene failed" in n]
+    assert "text into the setting" in note and note in result.review_reasons
+    # What was delivered is the local scene: none of the API's paint (its corner colour).
+    painted = Image.open(io.BytesIO(api.image_for("x"))).getpixel((5, 5))
+    delivered = Image.open(io.BytesIO(scene.data)).convert("RGB").getpixel((10, 10))
+    assert max(abs(a - b) for a, b in zip(delivered, painted, strict=True)) > 20
+
+
+def test_the_product_s_own_label_is_no_painted_text() -> None:
+    """Text on the product itself (whatever the API drew there) does not refuse the scene."""
+    box = Image.new("RGBA", (900, 700), (214, 190, 150, 255))  # a solid carton
+    context = RenderContext(
+        Cutout(box, (0, 0, 900, 700), "alpha"), PRODUCT, LISTING, ListingRequest()
+    )
+    product, position = scene_layout(context)
+    canvas = Image.new("RGB", (2000, 2000), (200, 190, 180))
+    draw = ImageDraw.Draw(canvas)
+    left, top = position
+    draw.text(
+        (left + 40, top + product.height // 2),
+        "NORTHWIND",
+        fill=(20, 20, 20),
+        font=get_font(120, weight=BOLD),
+    )
+    refuse_painted_text(canvas, product, position)  # no PaintedText raised
+    draw.text((120, 1800), "NORTHWIND", fill=(20, 20, 20), font=get_font(120, weight=BOLD))
+    with pytest.raises(PaintedText):
+        refuse_painted_text(canvas, product, position)

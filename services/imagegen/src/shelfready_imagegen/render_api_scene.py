@@ -4,14 +4,22 @@ The API is sent a plate: the cut-out where the local scene would stand it, every
 transparent (the area it may paint, sent as the mask too). Whatever comes back, the product is
 pasted over it again at full resolution, so the API stages and lights the product but can
 never redraw it (a marketplace rejects an image that is not the product sold).
+
+Image models like to add a reflection, a sign or a caption, and a reflection of a label reads
+backwards. The painted setting is read by the text detector before the product goes back on:
+any text off the product makes it a failed answer (`PaintedText`), and the image set renders
+the scene locally instead, saying why.
 """
 
 from __future__ import annotations
 
 import io
 
+import cv2
+import numpy as np
 from PIL import Image
 
+from shelfready_imagegen import text_detect
 from shelfready_imagegen.canvas import CANVAS_SIDE, decode, paste
 from shelfready_imagegen.image_api import SecondaryImageProvider
 from shelfready_imagegen.photo import to_rgb_or_rgba
@@ -21,8 +29,15 @@ from shelfready_imagegen.render_scene import scene_layout
 API_SIDE = 1024  # image APIs work at ~1024 px; a bigger plate only costs upload time
 KEEP_PRODUCT = (
     "Paint only the transparent area: a setting, surface and light for the product. "
-    "Leave the product exactly as it is."
+    "Leave the product exactly as it is. No text, signs, logos, watermarks, and no reflection "
+    "or mirrored copy of the product."
 )
+FOOTPRINT_MARGIN = 0.02  # of the canvas: text this near the product counts as the product's
+ON_PRODUCT = 0.5  # a text line at least this much inside the footprint is the product's own
+
+
+class PaintedText(RuntimeError):
+    """The image API painted text (a caption, a sign, a mirrored label) into the setting."""
 
 
 def render_api_scene(
@@ -34,8 +49,39 @@ def render_api_scene(
         kind="scene", prompt=f"{prompt.strip()} {KEEP_PRODUCT}".strip(), reference=plate, mask=plate
     )
     canvas = to_canvas(decode(data))
+    refuse_painted_text(canvas, product, position)
     paste(canvas, product, position)  # the product pixels are ours, whatever the API drew
     return canvas
+
+
+def refuse_painted_text(
+    canvas: Image.Image, product: Image.Image, position: tuple[int, int]
+) -> None:
+    """Raise PaintedText when the painted setting holds text off the product's footprint."""
+    placed = np.zeros((canvas.height, canvas.width), np.uint8)
+    left, top = position
+    solid = (np.asarray(product.getchannel("A")) > 0).astype(np.uint8)
+    placed[top : top + product.height, left : left + product.width] = solid[
+        : canvas.height - top, : canvas.width - left
+    ]
+    grow = max(1, round(FOOTPRINT_MARGIN * canvas.width))
+    footprint = np.asarray(cv2.dilate(placed, np.ones((2 * grow + 1, 2 * grow + 1), np.uint8)))
+    painted = np.asarray(canvas.convert("RGB")).copy()
+    painted[footprint > 0] = 128  # whatever the API drew over the product is replaced anyway
+    try:
+        boxes = text_detect.text_boxes(painted)
+    except text_detect.TextModelUnavailable as exc:
+        raise PaintedText(f"its setting could not be checked for text ({exc})") from exc
+    off = [
+        (x0, y0, x1, y1)
+        for x0, y0, x1, y1 in boxes
+        if footprint[y0:y1, x0:x1].size and float(footprint[y0:y1, x0:x1].mean()) < ON_PRODUCT
+    ]
+    if off:
+        raise PaintedText(
+            f"it painted {len(off)} line(s) of text into the setting (a caption, a sign or a "
+            "mirrored reflection of the label)"
+        )
 
 
 def scene_plate(product: Image.Image, position: tuple[int, int], side: int = API_SIDE) -> bytes:
