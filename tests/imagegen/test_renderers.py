@@ -313,3 +313,28 @@ def test_wood_planks_run_along_their_grain_and_narrow_towards_the_horizon() -> N
     assert len(starts) >= 3, starts
     gaps = np.diff(starts)
     assert (np.diff(gaps) > 0).all(), gaps  # nearer, wider
+
+
+@pytest.mark.parametrize("size", [(1500, 420), (420, 1500)])
+def test_dimensions_labels_stay_on_the_canvas_and_the_group_is_centred(
+    size: tuple[int, int],
+) -> None:
+    """Long figures ("210.75 cm") take the room they need: nothing is drawn near the edge, and
+    the product with its lines and labels stands in the middle."""
+    context = _context(specs={"Dimensions": "120.5 x 35.25 x 210.75 cm"})
+    product = Image.new("RGBA", size, (214, 190, 150, 255))
+    context.cutout = Cutout(product, (0, 0, *size), "alpha")
+    pixels = np.asarray(render_dimensions(context)).astype(int)
+    ink = np.all(np.abs(pixels - LINE) < 30, axis=-1)
+    drawn = ink | np.all(np.abs(pixels - (214, 190, 150)) < 12, axis=-1)
+    rows, cols = np.flatnonzero(drawn.any(axis=1)), np.flatnonzero(drawn.any(axis=0))
+    assert rows.min() >= 60 and cols.min() >= 60
+    assert rows.max() <= CANVAS_SIDE - 60 and cols.max() <= CANVAS_SIDE - 60
+    assert abs((cols.min() + cols.max()) / 2 - CANVAS_SIDE / 2) <= 40
+    assert abs((rows.min() + rows.max()) / 2 - CANVAS_SIDE / 2) <= 60
+    # ... and the product is large: its long side at least half the canvas.
+    sand = np.all(np.abs(pixels - (214, 190, 150)) < 12, axis=-1)
+    assert (
+        max(np.ptp(np.flatnonzero(sand.any(axis=0))), np.ptp(np.flatnonzero(sand.any(axis=1))))
+        >= 1000
+    )

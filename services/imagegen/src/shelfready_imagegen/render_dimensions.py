@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import math
 
-from PIL import Image, ImageDraw
+from PIL import Image, ImageDraw, ImageFont
 
 from shelfready_imagegen.canvas import CANVAS_SIDE, clean_alpha, fit, paste
 from shelfready_imagegen.dimensions import Dimensions, Measure, parse_dimensions
@@ -20,8 +20,10 @@ LINE_WIDTH = 6
 TICK = 44
 GAP = 70  # between the product and a measurement line
 LABEL_SIZE = 76
-# Product area leaves room for the height label on the left, width below, depth on the right.
-AREA = (430, 170, 1600, 1540)  # left, top, right, bottom
+MARGIN = 110  # canvas edge to the outermost line or label
+DEPTH_LENGTH, DEPTH_ANGLE = 260, math.radians(35)  # the receding depth line
+# Without sizes: the product area between the unlabelled guides (left, top, right, bottom).
+AREA = (430, 170, 1600, 1540)
 
 
 def render_dimensions(context: RenderContext) -> Image.Image:
@@ -33,20 +35,28 @@ def render_dimensions(context: RenderContext) -> Image.Image:
 
 def render_measured(context: RenderContext, dimensions: Dimensions) -> Image.Image:
     canvas = Image.new("RGB", (CANVAS_SIDE, CANVAS_SIDE), BACKGROUND)
-    left, top, right, bottom = AREA
-    product = clean_alpha(fit(context.cutout.image, right - left, bottom - top))
-    x0 = left + (right - left - product.width) // 2
-    y0 = top + (bottom - top - product.height) // 2
-    paste(canvas, product, (x0, y0))
-    x1, y1 = x0 + product.width, y0 + product.height
+    source = context.cutout.image
     width, height, depth = dimensions.width, dimensions.height, dimensions.depth
     if dimensions.longest and not (width or height):
-        if product.width >= product.height:
+        if source.width >= source.height:
             width = dimensions.longest
         else:
             height = dimensions.longest
-    draw = ImageDraw.Draw(canvas)
     font = get_font(LABEL_SIZE, weight=BOLD, language=context.request.language)
+    before, after, below = label_room(font, width, height, depth)
+    product = clean_alpha(
+        fit(
+            source,
+            CANVAS_SIDE - 2 * MARGIN - before - after,
+            CANVAS_SIDE - 2 * MARGIN - LABEL_SIZE - below,
+        )
+    )
+    # The product with its lines and labels, centred as one group.
+    x0 = (CANVAS_SIDE - (before + product.width + after)) // 2 + before
+    y0 = (CANVAS_SIDE - (product.height + below)) // 2
+    paste(canvas, product, (x0, y0))
+    x1, y1 = x0 + product.width, y0 + product.height
+    draw = ImageDraw.Draw(canvas)
     if width:
         _horizontal(draw, x0, x1, y1 + GAP, width, font)
     if height:
@@ -54,6 +64,21 @@ def render_measured(context: RenderContext, dimensions: Dimensions) -> Image.Ima
     if depth:
         _diagonal(draw, x1 + GAP // 2, y1, depth, font)
     return canvas
+
+
+def label_room(
+    font: ImageFont.FreeTypeFont,
+    width: Measure | None,
+    height: Measure | None,
+    depth: Measure | None,
+) -> tuple[int, int, int]:
+    """Canvas px the lines and labels need left of, right of and below the product; the
+    product gets the rest, so a wide sneaker or a tall bottle is as large as its labels allow
+    (a fixed box left it small)."""
+    before = round(font.getlength(height.label)) + TICK + GAP if height else 0
+    after = GAP // 2 + round(DEPTH_LENGTH * math.cos(DEPTH_ANGLE)) if depth else 0
+    below = GAP + TICK + LABEL_SIZE if width else 0
+    return before, after, below
 
 
 def _horizontal(draw: ImageDraw.ImageDraw, x0: int, x1: int, y: int, m: Measure, font) -> None:
@@ -72,8 +97,7 @@ def _vertical(draw: ImageDraw.ImageDraw, y0: int, y1: int, x: int, m: Measure, f
 
 def _diagonal(draw: ImageDraw.ImageDraw, x: int, y: int, m: Measure, font) -> None:
     """Depth as a receding line at 35° from the bottom-right corner."""
-    length = 260
-    angle = math.radians(35)
+    length, angle = DEPTH_LENGTH, DEPTH_ANGLE
     x_end, y_end = x + length * math.cos(angle), y - length * math.sin(angle)
     draw.line((x, y, x_end, y_end), fill=LINE, width=LINE_WIDTH)
     for px, py in ((x, y), (x_end, y_end)):
