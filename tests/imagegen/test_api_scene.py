@@ -15,7 +15,7 @@ from shelfready_core.schemas import ListingDraft, ListingRequest, ProductAnalysi
 from shelfready_imagegen.cutout import Cutout, cut_out
 from shelfready_imagegen.fonts import BOLD, get_font
 from shelfready_imagegen.image_api import OpenAIImagesProvider
-from shelfready_imagegen.imageset import build_image_set, render_set
+from shelfready_imagegen.imageset import ImageSetResult, build_image_set, render_set
 from shelfready_imagegen.photo import load_photo
 from shelfready_imagegen.render_api_scene import (
     KEEP_PRODUCT,
@@ -57,6 +57,20 @@ def _photo() -> Image.Image:
 
 def _provider(api: FakeImageAPI) -> OpenAIImagesProvider:
     return OpenAIImagesProvider(api.base_url, SecretStr(api.api_key), "m", sleep=lambda _: None)
+
+
+def _set_through(api: FakeImageAPI, only_index: int | None = None) -> ImageSetResult:
+    """The sample's image set with `api` as the scene's painter."""
+    with serve_image_api(api):
+        return render_set(
+            _photo(),
+            bbox=None,
+            product=PRODUCT,
+            listing=LISTING,
+            request=ListingRequest(),
+            provider=_provider(api),
+            only_index=only_index,
+        )
 
 
 def test_the_product_pixels_survive_an_api_that_paints_over_them() -> None:
@@ -114,15 +128,7 @@ def test_only_the_scene_is_asked_of_the_api_the_rest_are_the_products_own_pixels
 @pytest.mark.parametrize("mode", ["immediate", "async"])
 def test_a_refused_scene_is_rendered_locally_and_flagged(mode: str) -> None:
     api = FakeImageAPI(mode=mode, fail_prompts={"desk"})
-    with serve_image_api(api):
-        result = render_set(
-            _photo(),
-            bbox=None,
-            product=PRODUCT,
-            listing=LISTING,
-            request=ListingRequest(),
-            provider=_provider(api),
-        )
+    result = _set_through(api)
     scene = result.images[1]
     assert scene.kind == "scene" and scene.data and scene.error is None
     assert any("image API's scene failed" in note for note in scene.review)
@@ -147,16 +153,7 @@ class _ReflectingImageAPI(FakeImageAPI):
 
 def test_a_scene_painted_with_mirrored_text_is_rendered_locally_and_flagged() -> None:
     api = _ReflectingImageAPI()
-    with serve_image_api(api):
-        result = render_set(
-            _photo(),
-            bbox=None,
-            product=PRODUCT,
-            listing=LISTING,
-            request=ListingRequest(),
-            provider=_provider(api),
-            only_index=2,
-        )
+    result = _set_through(api, only_index=2)
     [scene] = result.images
     assert scene.kind == "scene" and scene.data and scene.error is None
     [note] = [n for n in scene.review if "image API's scene failed" in n]
