@@ -15,7 +15,7 @@ from shelfready_core.schemas import ListingDraft, ListingRequest, ProductAnalysi
 from shelfready_imagegen.cutout import Cutout, cut_out
 from shelfready_imagegen.fonts import BOLD, get_font
 from shelfready_imagegen.image_api import OpenAIImagesProvider
-from shelfready_imagegen.imageset import ImageSetResult, build_image_set, render_set
+from shelfready_imagegen.imageset import ImageSetResult, render_set
 from shelfready_imagegen.photo import load_photo
 from shelfready_imagegen.render_api_scene import (
     KEEP_PRODUCT,
@@ -101,15 +101,8 @@ def test_the_product_pixels_survive_an_api_that_paints_over_them() -> None:
 
 
 def test_only_the_scene_is_asked_of_the_api_the_rest_are_the_products_own_pixels() -> None:
-    with serve_image_api() as api:
-        images = build_image_set(
-            _photo(),
-            bbox=None,
-            product=PRODUCT,
-            listing=LISTING,
-            request=ListingRequest(),
-            provider=_provider(api),
-        )
+    api = FakeImageAPI()
+    images = _set_through(api).images
     posts = [r for r in api.requests if r.method == "POST"]
     assert [r.fields["prompt"].removesuffix(f" {KEEP_PRODUCT}") for r in posts] == [PROMPTS[1]]
     assert [image.kind for image in images] == [
