@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import os
 import time
 from datetime import UTC, datetime, timedelta
@@ -15,6 +14,8 @@ from shelfready_core.errors import ShelfReadyError
 from shelfready_runner.cli_console import LazyConsole
 
 if TYPE_CHECKING:
+    from sqlmodel import Session
+
     from shelfready_core.config import Settings
     from shelfready_core.stages import Stage
 
@@ -206,7 +207,7 @@ def submit(
         console.print(f"batch: {len(ids)} workflow(s) queued; follow them with `shelfready list`")
     for workflow_id in ids:
         if as_json:
-            out.print_json(json.dumps(_status_json(settings, workflow_id)))
+            out.data(_status_json(settings, workflow_id))
         else:
             out.print(workflow_id)
     if wait and any(_status_json(settings, i)["status"] != "COMPLETED" for i in ids):
@@ -223,16 +224,21 @@ def _field_errors(exc: object) -> str:
 
 def _status_json(settings: Settings, workflow_id: str, events: bool = False) -> dict[str, Any]:
     from shelfready_core.db import session_scope
+
+    with session_scope(settings) as session:
+        return _workflow_data(session, workflow_id, events=events)
+
+
+def _workflow_data(session: Session, workflow_id: str, events: bool = False) -> dict[str, Any]:
     from shelfready_core.errors import WorkflowNotFound
     from shelfready_core.models import Workflow
     from shelfready_core.views import workflow_json
 
     # Not producer.get_workflow: reading needs neither RQ nor Redis (start-up time).
-    with session_scope(settings) as session:
-        workflow = session.get(Workflow, workflow_id)
-        if workflow is None:
-            raise WorkflowNotFound(workflow_id)
-        return workflow_json(session, workflow, events=events)
+    workflow = session.get(Workflow, workflow_id)
+    if workflow is None:
+        raise WorkflowNotFound(workflow_id)
+    return workflow_json(session, workflow, events=events)
 
 
 def _wait_for(settings: Settings, ids: list[str], timeout: float) -> None:
@@ -265,19 +271,20 @@ def status(
 
     settings = _settings()
     try:
-        data = _status_json(settings, workflow_id, events=events)
+        # One connection for both reads: with NullPool each session opens its own.
+        with session_scope(settings) as session:
+            data = _workflow_data(session, workflow_id, events=events)
+            findings = None if as_json else latest_findings(session, workflow_id)
     except ShelfReadyError as exc:
         raise _fail(str(exc)) from exc
     if as_json:
-        out.print_json(json.dumps(data))
+        out.data(data)
     else:
-        with session_scope(settings) as session:
-            findings = latest_findings(session, workflow_id)
         # Stored text is cleaned on the way in; old rows and model output are cleaned here too.
         render_status(
             data,
             findings,
-            lambda line: out.print(strip_unsafe(line), markup=False, highlight=False),
+            lambda line: out.line(strip_unsafe(line)),
         )
     if data["status"] == "FAILED":
         raise typer.Exit(1)
@@ -296,7 +303,7 @@ def queues(
     settings = _settings()
     stats = queue_stats(get_redis(settings))
     if as_json:
-        out.print_json(json.dumps([asdict(row) for row in stats]))
+        out.data([asdict(row) for row in stats])
         return
     from rich.table import Table
 

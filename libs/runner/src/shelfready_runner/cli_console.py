@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
+import json
+import sys
+from typing import IO, Any
 
 
 class LazyConsole:
@@ -20,6 +22,24 @@ class LazyConsole:
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.get(), name)
+
+    def _stream(self) -> IO[str]:
+        # Looked up at each call, as rich does: test runners swap sys.stdout.
+        return sys.stderr if self._options.get("stderr") else sys.stdout
+
+    def line(self, text: str) -> None:
+        """One line as written (no markup, no emoji codes, no wrapping), without rich."""
+        stream = self._stream()
+        stream.write(text + "\n")
+        stream.flush()
+
+    def data(self, value: Any) -> None:
+        """JSON: highlighted on a terminal; elsewhere (pipes, scripts) the same text rich
+        prints there, written without importing rich."""
+        if self._stream().isatty():
+            self.get().print_json(json.dumps(value))
+            return
+        self.line(json.dumps(value, indent=2, ensure_ascii=False))
 
     @staticmethod
     def escape(text: str) -> str:
