@@ -12,6 +12,7 @@ import logging
 import signal
 import sys
 import threading
+import time
 from collections.abc import Callable, Iterator
 from datetime import timedelta
 from pathlib import Path
@@ -26,14 +27,16 @@ from rq.job_lifecycle import call_exception_handlers
 from rq.utils import now
 from rq.worker import WorkerStatus
 
-from shelfready_core import logs, metrics
+from shelfready_core import logs, metrics, stages
 from shelfready_core.errors import InvalidInput
+from shelfready_runner import rq_worker
 from shelfready_runner.rq_worker import ShelfReadyWorker
 
 QUEUE = "overrides-test"
 # Every RQ method ShelfReadyWorker overrides; a new override needs a behaviour test below.
 OVERRIDDEN = {
     "get_heartbeat_ttl",
+    "dequeue_job_and_maintain_ttl",
     "subscribe",
     "execute_job",
     "perform_job",
@@ -233,6 +236,43 @@ def test_a_job_runs_in_its_horse_with_its_log_context(worker, redis_conn) -> Non
         "job_id": job.id,
         "service": "no-such-stage",
     }
+
+
+def registered_stages_expiry() -> float:
+    """Runs in the work-horse: when its copy of the registered stages expires."""
+    assert stages._registered_cache is not None
+    return stages._registered_cache[0]
+
+
+def test_a_horse_inherits_the_registered_stages_its_worker_renewed(
+    worker, redis_conn, monkeypatch
+) -> None:
+    monkeypatch.setattr(stages, "_registered_cache", (0.0, ()))  # expired long ago
+    # A job of a stage: its log context asks the pipeline for the stage's retry policy.
+    job = Queue(QUEUE, connection=redis_conn).enqueue(
+        registered_stages_expiry, meta={"service": "no-such-stage"}
+    )
+
+    assert worker.work(burst=True, logging_level="WARNING")
+
+    renewed = stages._registered_cache
+    assert renewed is not None and renewed[0] > time.monotonic()  # renewed in the worker
+    assert job.return_value() == renewed[0]  # and the horse used that copy, not a read of its own
+
+
+def test_an_idle_worker_wakes_to_renew_and_still_takes_a_job_at_once(
+    worker, redis_conn, monkeypatch
+) -> None:
+    renewals: list[float] = []
+    monkeypatch.setattr(rq_worker, "INHERITED_RENEW_SECONDS", 1)
+    monkeypatch.setattr(rq_worker, "pipeline", lambda: renewals.append(time.monotonic()))
+
+    assert worker.dequeue_job_and_maintain_ttl(timeout=30, max_idle_time=3) is None
+    assert len(renewals) >= 3  # woke up about once a second while it waited
+
+    job = Queue(QUEUE, connection=redis_conn).enqueue("os.getpid")
+    taken = worker.dequeue_job_and_maintain_ttl(timeout=30)
+    assert taken is not None and taken[0].id == job.id
 
 
 def test_an_input_failure_is_one_line_and_still_reaches_the_exception_handlers(

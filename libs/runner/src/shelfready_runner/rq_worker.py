@@ -13,6 +13,9 @@ What this class adds:
   retry (the failure callback never sees it, so the workflow stays PROCESSING);
 - a drain deadline (SHELFREADY_DRAIN_SECONDS, default the job's own time limit) turns a warm
   shutdown into that cold one before the platform's SIGKILL would land;
+- work-horses inherit fresh per-process caches: an idle worker renews the registered stages
+  (read from the database, trusted for 30 s) every INHERITED_RENEW_SECONDS, so no horse has
+  to read them itself before it claims its workflow;
 - a fallback for RQ's scheduler (which moves retries due after their backoff to the queue):
   only the worker holding a queue's scheduler lock runs one, a killed holder's lock blocks
   everyone for 61 s, and the others try to take over only every 10 minutes.
@@ -21,9 +24,11 @@ What this class adds:
 from __future__ import annotations
 
 import logging
+import math
 import os
 import signal
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import timedelta
@@ -41,6 +46,7 @@ from rq.utils import current_timestamp, now
 
 from shelfready_core import logs, metrics
 from shelfready_core.config import get_settings
+from shelfready_core.stages import forget_cached_registrations, pipeline
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +61,10 @@ SCHEDULER_LOCK_TTL = 61
 # bounds so a short grace never breaks a live one's lock, nor a long one leave retries 61 s late.
 STALE_LOCK_SECONDS = (5, 30)
 # Deletes a lock whose TTL shows it has not been refreshed for a while, atomically.
+# How often a worker renews what its horses inherit, well inside stages.REGISTERED_TTL_SECONDS
+# (30 s). A horse forked with an expired copy reads the registered stages itself, on a new
+# database connection, before its claim: measured 15-40 ms of every handoff (bench/pipeline.py).
+INHERITED_RENEW_SECONDS = 10
 BREAK_STALE_LOCK = """
 local ttl = redis.call('TTL', KEYS[1])
 if ttl >= 0 and ttl <= tonumber(ARGV[1]) then
@@ -105,6 +115,7 @@ class ShelfReadyWorker(Worker):
         self._drain_timer: threading.Timer | None = None
         self._drain_expired = False
         self._cold_stopped = False
+        self._renew_at = 0.0
         metrics.mark_worker_process()
 
     def get_heartbeat_ttl(self, job: Job, working_time: float = 0.0) -> int:
@@ -112,6 +123,39 @@ class ShelfReadyWorker(Worker):
         if job.timeout and job.timeout > 0:
             interval = min(interval, max(1, int(job.timeout - working_time)))
         return int(interval) + self.heartbeat_grace
+
+    def dequeue_job_and_maintain_ttl(
+        self, timeout: int | None, max_idle_time: int | None = None
+    ) -> tuple[Job, Queue] | None:
+        """RQ's blocking dequeue, woken every INHERITED_RENEW_SECONDS while idle to renew what
+        the next horse inherits; `max_idle_time` still counts from the start of the wait."""
+        if timeout is None:  # burst: one look, no wait
+            self._renew_inherited()
+            return super().dequeue_job_and_maintain_ttl(timeout, max_idle_time)
+        idle_since = time.monotonic()
+        while True:
+            self._renew_inherited()
+            wait = INHERITED_RENEW_SECONDS
+            if max_idle_time is not None:
+                left = max_idle_time - (time.monotonic() - idle_since)
+                if left <= 0:
+                    return None
+                wait = min(wait, max(1, math.ceil(left)))
+            result = super().dequeue_job_and_maintain_ttl(min(timeout, wait), max_idle_time=wait)
+            if result is not None:
+                return result
+
+    def _renew_inherited(self) -> None:
+        """Here, before the fork, not in every horse: read the registered stages afresh."""
+        clock = time.monotonic()
+        if clock < self._renew_at:
+            return
+        self._renew_at = clock + INHERITED_RENEW_SECONDS
+        forget_cached_registrations()
+        try:
+            pipeline()  # the database away: the installed stages, retried after 5 s
+        except Exception as exc:  # no stage at all: the horse will say so, with the job
+            log.debug("could not renew the registered stages: %s", exc)
 
     def subscribe(self) -> None:
         with stop_signals_blocked():
