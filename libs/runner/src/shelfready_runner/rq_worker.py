@@ -60,11 +60,11 @@ SCHEDULER_LOCK_TTL = 61
 # A lock not refreshed for the heartbeat grace belongs to a dead scheduler; kept within these
 # bounds so a short grace never breaks a live one's lock, nor a long one leave retries 61 s late.
 STALE_LOCK_SECONDS = (5, 30)
-# Deletes a lock whose TTL shows it has not been refreshed for a while, atomically.
 # How often a worker renews what its horses inherit, well inside stages.REGISTERED_TTL_SECONDS
 # (30 s). A horse forked with an expired copy reads the registered stages itself, on a new
 # database connection, before its claim: measured 15-40 ms of every handoff (bench/pipeline.py).
 INHERITED_RENEW_SECONDS = 10
+# Deletes a lock whose TTL shows it has not been refreshed for a while, atomically.
 BREAK_STALE_LOCK = """
 local ttl = redis.call('TTL', KEYS[1])
 if ttl >= 0 and ttl <= tonumber(ARGV[1]) then
