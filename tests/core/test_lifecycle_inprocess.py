@@ -12,6 +12,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from datetime import timedelta
+from pathlib import Path
 
 import psycopg
 import pytest
@@ -23,6 +24,7 @@ from rq.registry import ScheduledJobRegistry
 from sqlmodel import SQLModel, col, create_engine, select, update
 
 from shelfready_core import producer, stages, workflow_ops
+from shelfready_core import stage as stage_module
 from shelfready_core.claude.breaker import make_breaker
 from shelfready_core.claude.client import ClaudeClient
 from shelfready_core.config import Settings, get_settings
@@ -115,12 +117,15 @@ def asks_claude(ctx: StageContext) -> str:
 
 
 class Lifecycle:
-    def __init__(self, monkeypatch: pytest.MonkeyPatch, pg_url: str, redis_url: str) -> None:
+    def __init__(
+        self, monkeypatch: pytest.MonkeyPatch, pg_url: str, redis_url: str, storage_dir: Path
+    ) -> None:
         monkeypatch.setattr(stages, "installed", lambda: (INTAKE, RENDER))
         stages.forget_cached_registrations()
         monkeypatch.setenv("DATABASE_URL", pg_url)
         monkeypatch.setenv("REDIS_URL", redis_url)
         monkeypatch.setenv("SHELFREADY_AI", "offline")
+        monkeypatch.setenv("SHELFREADY_STORAGE_DIR", str(storage_dir))
         get_settings.cache_clear()
         self.redis = redis.Redis.from_url(redis_url)
 
@@ -187,11 +192,11 @@ def database() -> Iterator[str]:
 
 @pytest.fixture
 def lifecycle(
-    monkeypatch: pytest.MonkeyPatch, database: str, redis_url: str
+    monkeypatch: pytest.MonkeyPatch, database: str, redis_url: str, tmp_path: Path
 ) -> Iterator[Lifecycle]:
     with psycopg.connect(database, autocommit=True) as conn:
         conn.execute("TRUNCATE workflow RESTART IDENTITY CASCADE")
-    yield Lifecycle(monkeypatch, database, redis_url)
+    yield Lifecycle(monkeypatch, database, redis_url, tmp_path / "storage")
     BODIES.clear()
     RUNS.clear()
     monkeypatch.undo()
@@ -456,3 +461,28 @@ def wait_for_a_lock_wait(database: str) -> None:
         ).fetchone() == (0,):
             assert time.monotonic() < deadline, "the cancel never waited for the row lock"
             time.sleep(0.05)
+
+
+def test_storage_is_built_only_by_a_body_that_uses_it(
+    lifecycle: Lifecycle, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    built: list[str] = []
+    real = stage_module.get_storage
+    monkeypatch.setattr(
+        stage_module, "get_storage", lambda settings: built.append("storage") or real(settings)
+    )
+
+    def stores(ctx: StageContext) -> str:
+        ctx.storage.put(f"{ctx.workflow_id}/note.txt", b"x", "text/plain")
+        return finish(ctx)
+
+    BODIES["render"] = stores
+    workflow_id = lifecycle.submit()
+    lifecycle.work(INTAKE.queue.name)
+    assert built == []  # intake's body never touched storage: no client was made for it
+    enqueue_stage_job(lifecycle.redis, INTAKE, STAGE_RUN, workflow_id)  # a redundant delivery
+    lifecycle.work(INTAKE.queue.name)
+    assert built == []
+    lifecycle.work(RENDER.queue.name)
+    assert built == ["storage"]
+    assert (lifecycle.settings.storage_dir / workflow_id / "note.txt").read_bytes() == b"x"

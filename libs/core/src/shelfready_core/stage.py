@@ -24,6 +24,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from redis import Redis
@@ -89,7 +90,6 @@ class StageContext:
     workflow_id: str
     settings: Settings
     redis: Redis
-    storage: Storage
     kind: str = STAGE_RUN  # the stage's own job, or one of its `Stage.jobs`
     _after_commit: list[Callable[[], Any]] = field(default_factory=list)
     # Paid calls added to a session that has not committed yet.
@@ -98,6 +98,12 @@ class StageContext:
     @property
     def service(self) -> str:
         return self.stage.name
+
+    @cached_property
+    def storage(self) -> Storage:
+        """Built on first use, after the claim: with R2 that is a boto3 client, which a
+        redundant delivery never needs and a handoff should not wait for."""
+        return get_storage(self.settings)
 
     @contextmanager
     def session(self) -> Iterator[Session]:
@@ -195,9 +201,7 @@ def run_stage(
     stage = pipeline().get(service)
     if kind != STAGE_RUN and kind not in stage.jobs:
         raise KeyError(f"stage {service!r} declares no {kind!r} job")
-    ctx = StageContext(
-        stage, workflow_id, settings, get_redis(settings), get_storage(settings), kind=kind
-    )
+    ctx = StageContext(stage, workflow_id, settings, get_redis(settings), kind=kind)
     try:
         return _run(ctx, job, body)
     except Exception as exc:
