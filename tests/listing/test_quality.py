@@ -150,6 +150,22 @@ def test_filler_bullets_that_name_nothing_of_the_product_cost_points() -> None:
     assert len(generic) == 5 and not report.approved
 
 
+def test_naming_what_the_product_is_says_nothing_about_it() -> None:
+    """Stock phrases around the product's type are filler; a word its name adds is a fact."""
+    bullets = [
+        "Ready when you need it: a water bottle suited to daily use.",
+        "Made for everyday users: a practical water bottle that fits everyday life.",
+        "Clear details: check the images for the size of the water bottle before you order.",
+        *GOOD_EN.bullet_points[3:],
+    ]
+    report = _report(amended(GOOD_EN, bullet_points=bullets))
+    generic = [r for r in report.reasons if "names no attribute" in r]
+    assert [r.split(": ", 1)[1].split()[1] for r in generic] == ["1", "2", "3"]
+    assert not report.approved
+    named = _report(amended(GOOD_EN, bullet_points=["Insulated, for hot or cold.", *bullets[1:]]))
+    assert not any("bullet 1 names" in r for r in named.reasons)  # "Insulated": from its name
+
+
 def test_bullets_reused_from_another_products_listing_cost_points() -> None:
     others = frozenset(bullet_key(b) for b in GOOD_EN.bullet_points[:2])
     report = _report(GOOD_EN, other_bullets=others)

@@ -56,6 +56,9 @@ _SCORED_ELSEWHERE = {"title_length", "bullet_count", "bullet_length", "descripti
 RULE_PENALTY = 10
 RULE_PENALTY_CAP = 60
 GENERIC_BULLET_PENALTY = 6  # a bullet that says nothing about this product
+# More filler bullets than this and the listing is not approved, whatever its score: five
+# bullets are the listing's space to say what this product is like.
+MAX_GENERIC_BULLETS = 1
 REUSED_BULLET_PENALTY = 6  # a bullet word for word in another product's listing
 JUDGEMENT_PENALTY = 8
 JUDGEMENT_PENALTY_CAP = 32
@@ -108,7 +111,7 @@ def score_listing(
     _score_rules(tally, violations)
     _score_duplicates(tally, draft.bullet_points)
     _score_readability(tally, draft, cjk)
-    _score_specificity(tally, draft, product, request)
+    generic_bullets = _score_specificity(tally, draft, product, request)
     _score_reuse(tally, draft, other_bullets)
     _score_internal_notes(tally, draft)
     # Claims, contacts and listed brands are rule violations, already counted above.
@@ -120,6 +123,7 @@ def score_listing(
         and not violations
         and not judgements
         and not unusable
+        and generic_bullets <= MAX_GENERIC_BULLETS
         and writer != "offline"
     )
     logger.debug("listing scored %s (%s deductions)", score, len(tally.reasons))
@@ -292,11 +296,12 @@ def bullet_key(bullet: str) -> str:
 
 
 def product_facts(product: ProductAnalysis, request: ListingRequest) -> list[str]:
-    """The words that tie copy to this product, in English and the listing's language."""
+    """The words that tie copy to this product, in English and the listing's language: what
+    it is made of, does, is for and measures. What it is (its type) is not among them: "a
+    running sneaker that fits everyday life" names the product and says nothing about it;
+    the words its name adds ("Insulated", "Organic Cotton") are."""
     lang = primary_language(request.language)
     facts = [
-        product.product_type,
-        *product.product_type.split(),
         *product.materials,
         *product.colors,
         *product.functional_cues,
@@ -319,6 +324,7 @@ def product_facts(product: ProductAnalysis, request: ListingRequest) -> list[str
             if native:
                 facts.append(native)
     stop = {"product", "unidentified", "the", "and", "for", "with", "a", "an", "of"}
+    stop |= {word.casefold() for word in [product.product_type, *product.product_type.split()]}
     return [
         f
         for f in dict.fromkeys(f.strip() for f in facts)
@@ -335,11 +341,12 @@ def _names_a_fact(text: str, facts: Sequence[str]) -> bool:
 
 def _score_specificity(
     tally: _Tally, draft: ListingDraft, product: ProductAnalysis, request: ListingRequest
-) -> None:
+) -> int:
+    """Deduct for each bullet that names nothing of this product; returns how many."""
     if primary_language(request.language) != "en":
         # Recognition describes the product in English; without a translation of its facts
         # a German or Chinese bullet cannot be matched against them fairly.
-        return
+        return 0
     facts = product_facts(product, request)
     generic = [n for n, b in enumerate(draft.bullet_points, start=1) if not _names_a_fact(b, facts)]
     for number in generic:
@@ -347,6 +354,7 @@ def _score_specificity(
             GENERIC_BULLET_PENALTY,
             f"bullet {number} names no attribute, material, spec, use or audience of this product",
         )
+    return len(generic)
 
 
 def _score_reuse(tally: _Tally, draft: ListingDraft, other_bullets: frozenset[str]) -> None:
