@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import inspect
 import logging
+import os
 import signal
 import sys
 import threading
@@ -17,6 +18,7 @@ from collections.abc import Callable, Iterator
 from datetime import timedelta
 from pathlib import Path
 
+import psutil
 import pytest
 import redis
 from rq import Queue, Retry, Worker
@@ -44,6 +46,8 @@ OVERRIDDEN = {
     "request_stop",
     "_shutdown",
     "request_force_stop",
+    "fork_work_horse",
+    "teardown",
 }
 
 
@@ -80,6 +84,7 @@ def test_the_private_parts_of_rq_we_call_are_still_there(redis_conn: redis.Redis
     assert worker._exc_handlers == []
     assert hasattr(worker, "_shutdown_requested_date")
     assert isinstance(worker.executions, dict)
+    assert worker._horse_pid == 0  # a spare horse's pid is set here, as RQ's fork does
 
 
 # -- behaviour, on real Redis --
@@ -100,6 +105,7 @@ def signals_restored(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 def worker(redis_conn: redis.Redis, signals_restored: None) -> Iterator[ShelfReadyWorker]:
     worker = ShelfReadyWorker([Queue(QUEUE, connection=redis_conn)], connection=redis_conn)
     yield worker
+    worker.teardown()  # discards a spare horse the test left waiting
     if worker._drain_timer is not None:
         worker._drain_timer.cancel()
 
@@ -294,3 +300,70 @@ def test_an_input_failure_is_one_line_and_still_reaches_the_exception_handlers(
     assert len(input_lines) == 1 and input_lines[0].exc_info is None
     assert "the photo is not an image" in input_lines[0].getMessage()
     assert any(r.exc_info or "Traceback" in r.getMessage() for r in caplog.records[1:])
+
+
+def horse_identity() -> tuple[int, float]:
+    """Runs in the work-horse: its pid and when its process started (seconds since epoch)."""
+    process = psutil.Process()
+    return process.pid, process.create_time()
+
+
+def test_an_idle_worker_hands_its_next_job_to_a_horse_forked_before_it(
+    worker, redis_conn, monkeypatch
+) -> None:
+    monkeypatch.setattr(rq_worker, "pipeline", lambda: None)  # no database needed here
+    queue = Queue(QUEUE, connection=redis_conn)
+    first = queue.enqueue(horse_identity)
+    later: list[Job] = []
+
+    def enqueue_later() -> None:
+        time.sleep(1.0)  # the worker is idle by now, its spare forked and waiting
+        later.append(queue.enqueue(horse_identity))
+
+    thread = threading.Thread(target=enqueue_later)
+    thread.start()
+    assert worker.work(max_jobs=2, logging_level="WARNING")
+    thread.join()
+
+    first_pid, _ = first.return_value()
+    second_pid, second_born = later[0].return_value()
+    enqueued_at = later[0].enqueued_at
+    assert enqueued_at is not None
+    assert second_pid != first_pid  # a horse per job, as before
+    assert second_born < enqueued_at.timestamp() - 0.5  # it existed before its job did
+    assert later[0].get_status(refresh=True) == JobStatus.FINISHED
+    # The worker stopped (max_jobs): the spare it had forked for a third job is gone.
+    assert psutil.Process().children() == []
+
+
+def test_a_spare_that_died_is_replaced_by_a_fork_and_the_job_still_runs(
+    worker, redis_conn, monkeypatch
+) -> None:
+    monkeypatch.setattr(rq_worker, "pipeline", lambda: None)
+    worker._ready_spare()
+    spare = worker._spare
+    assert spare is not None and spare.alive()
+    os.kill(spare.pid, signal.SIGKILL)
+    job = Queue(QUEUE, connection=redis_conn).enqueue(horse_identity)
+
+    assert worker.work(burst=True, logging_level="WARNING")  # burst: no new spare
+
+    pid, _ = job.return_value()
+    assert job.get_status(refresh=True) == JobStatus.FINISHED and pid != spare.pid
+    assert psutil.Process().children() == []  # the dead spare was reaped
+
+
+def test_a_spare_is_replaced_once_its_copy_of_the_caches_ages(worker, monkeypatch) -> None:
+    monkeypatch.setattr(rq_worker, "pipeline", lambda: None)
+    worker._renewed_at = 100.0
+    worker._ready_spare()
+    first = worker._spare
+    worker._renewed_at += rq_worker.INHERITED_RENEW_SECONDS
+    worker._ready_spare()
+    assert worker._spare is first  # alive and recent enough: kept
+
+    worker._renewed_at += rq_worker.INHERITED_RENEW_SECONDS
+    worker._ready_spare()
+    assert worker._spare is not None and worker._spare.pid != first.pid
+    assert worker._spare.inherited_at == worker._renewed_at
+    assert [child.pid for child in psutil.Process().children()] == [worker._spare.pid]

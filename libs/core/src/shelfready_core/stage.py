@@ -201,7 +201,9 @@ def run_stage(
     stage = pipeline().get(service)
     if kind != STAGE_RUN and kind not in stage.jobs:
         raise KeyError(f"stage {service!r} declares no {kind!r} job")
-    ctx = StageContext(stage, workflow_id, settings, get_redis(settings), kind=kind)
+    # The worker's connection, open since the job was fetched; a new client would connect first.
+    redis = job.connection if job is not None else get_redis(settings)
+    ctx = StageContext(stage, workflow_id, settings, redis, kind=kind)
     try:
         return _run(ctx, job, body)
     except Exception as exc:
@@ -313,7 +315,7 @@ def _claim_in(ctx: StageContext, session: Session, job: Job | None) -> str | Non
     if workflow.status in TERMINAL:
         return f"workflow is already {workflow.status}"
     try:
-        owner = pipeline(session).owner_of(workflow.current_step)
+        owner = _owner_of(session, workflow.current_step)
     except KeyError:
         log.warning(
             "workflow %s is at %s, which no known stage handles", workflow.id, workflow.current_step
@@ -332,6 +334,16 @@ def _claim_in(ctx: StageContext, session: Session, job: Job | None) -> str | Non
     workflow.updated_at = utcnow()
     session.add(event(ctx.workflow_id, ctx.service, "started", _attempt_text(ctx.stage.queue, job)))
     return None
+
+
+def _owner_of(session: Session, step: str) -> Stage:
+    """The stage that moves a workflow out of `step`. A step belongs to the stage declaring
+    it, so the cached pipeline is right for every step it knows; only a step of a stage
+    registered since (by another image) costs a read of the registrations."""
+    try:
+        return pipeline().owner_of(step)
+    except KeyError:
+        return pipeline(session).owner_of(step)
 
 
 def _claim_further_job(

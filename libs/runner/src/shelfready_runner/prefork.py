@@ -13,6 +13,8 @@ import logging
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from sqlmodel import Session
+
     from shelfready_core.config import Settings
 
 log = logging.getLogger(__name__)
@@ -21,8 +23,8 @@ log = logging.getLogger(__name__)
 def warm_up_before_fork(settings: Settings) -> None:
     from sqlalchemy.orm import configure_mappers
 
+    from shelfready_core import models  # noqa: F401  # every table's mapper, configured below
     from shelfready_core.db import get_engine, session_scope
-    from shelfready_core.models import Workflow  # with every table's mapper, configured below
 
     configure_mappers()
     try:  # the first connection initialises the dialect, once for every horse
@@ -33,6 +35,14 @@ def warm_up_before_fork(settings: Settings) -> None:
         return
     try:
         with session_scope(settings) as session:
-            session.get(Workflow, "")  # no such id: only the compiled statement stays
+            read_as_a_claim_does(session)  # only the compiled statement stays
     except Exception as exc:  # not migrated yet: each horse compiles it itself
         log.debug("claim statement not compiled before forking: %s", exc)
+
+
+def read_as_a_claim_does(session: Session) -> None:
+    """The claim's first read, for an id that does not exist: compiles its statement in the
+    process, and loads what a database backend caches per connection for it."""
+    from shelfready_core.models import Workflow
+
+    session.get(Workflow, "")

@@ -16,6 +16,8 @@ What this class adds:
 - work-horses inherit fresh per-process caches: an idle worker renews the registered stages
   (read from the database, trusted for 30 s) every INHERITED_RENEW_SECONDS, so no horse has
   to read them itself before it claims its workflow;
+- the next horse is forked while the worker is idle and waits, connected, for its job
+  (spare_horse.py), renewed with the caches; a burst worker forks its horses as RQ does;
 - a fallback for RQ's scheduler (which moves retries due after their backoff to the queue):
   only the worker holding a queue's scheduler lock runs one, a killed holder's lock blocks
   everyone for 61 s, and the others try to take over only every 10 minutes.
@@ -31,13 +33,14 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from types import FrameType
 from typing import Any
 
 from redis import Redis
 from rq import Queue, Worker
 from rq.exceptions import NoSuchJobError
+from rq.executions import Execution
 from rq.job import Job, JobStatus
 from rq.job_lifecycle import call_exception_handlers
 from rq.registry import ScheduledJobRegistry
@@ -46,7 +49,10 @@ from rq.utils import current_timestamp, now
 
 from shelfready_core import logs, metrics
 from shelfready_core.config import get_settings
+from shelfready_core.db import release_reserved, reserve_connection
 from shelfready_core.stages import forget_cached_registrations, pipeline
+from shelfready_runner.prefork import read_as_a_claim_does
+from shelfready_runner.spare_horse import SpareHorse, SpareWork, fork_spare
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +70,10 @@ STALE_LOCK_SECONDS = (5, 30)
 # (30 s). A horse forked with an expired copy reads the registered stages itself, on a new
 # database connection, before its claim: measured 15-40 ms of every handoff (bench/pipeline.py).
 INHERITED_RENEW_SECONDS = 10
+# A waiting spare horse is replaced once its copy is this much older than its worker's: every
+# other renewal, so its copy is never used past the 30 s TTL, and an idle worker forks a new
+# spare every 20 s, not every 10 s.
+SPARE_RENEW_SECONDS = 2 * INHERITED_RENEW_SECONDS
 # Deletes a lock whose TTL shows it has not been refreshed for a while, atomically.
 BREAK_STALE_LOCK = """
 local ttl = redis.call('TTL', KEYS[1])
@@ -116,6 +126,8 @@ class ShelfReadyWorker(Worker):
         self._drain_expired = False
         self._cold_stopped = False
         self._renew_at = 0.0
+        self._renewed_at = 0.0  # when the copy the next horse inherits was read
+        self._spare: SpareHorse | None = None
         metrics.mark_worker_process()
 
     def get_heartbeat_ttl(self, job: Job, working_time: float = 0.0) -> int:
@@ -135,6 +147,7 @@ class ShelfReadyWorker(Worker):
         idle_since = time.monotonic()
         while True:
             self._renew_inherited()
+            self._ready_spare()
             wait = INHERITED_RENEW_SECONDS
             if max_idle_time is not None:
                 left = max_idle_time - (time.monotonic() - idle_since)
@@ -151,11 +164,77 @@ class ShelfReadyWorker(Worker):
         if clock < self._renew_at:
             return
         self._renew_at = clock + INHERITED_RENEW_SECONDS
+        self._renewed_at = clock
         forget_cached_registrations()
         try:
             pipeline()  # the database away: the installed stages, retried after 5 s
         except Exception as exc:  # no stage at all: the horse will say so, with the job
             log.debug("could not renew the registered stages: %s", exc)
+
+    def _ready_spare(self) -> None:
+        """Have a live spare horse with a current copy of the caches before waiting."""
+        spare = self._spare
+        current = spare is not None and self._renewed_at - spare.inherited_at < SPARE_RENEW_SECONDS
+        if spare is not None and current and spare.alive():
+            return
+        self._discard_spare()
+        work = SpareWork(self._prepare_spare, self._serve_as_spare, release=release_reserved)
+        self._spare = fork_spare(work, inherited_at=self._renewed_at)
+
+    def _discard_spare(self) -> None:
+        spare, self._spare = self._spare, None
+        if spare is not None:
+            spare.discard()
+
+    def _prepare_spare(self) -> None:
+        """In the spare: its own Redis connection (redis-py opens one after a fork) and its
+        claim's database connection, opened and warmed up now."""
+        self.connection.ping()
+        reserve_connection(get_settings(), read_as_a_claim_does)
+
+    def _serve_as_spare(self, fields: list[str]) -> None:
+        """In the spare, once handed a job: what RQ's freshly forked horse would do."""
+        job_id, queue_name, execution_id, created_at = fields
+        os.environ["RQ_WORKER_ID"] = self.name
+        os.environ["RQ_JOB_ID"] = job_id
+        job = self.job_class.fetch(job_id, connection=self.connection, serializer=self.serializer)
+        queue = next(q for q in self.queues if q.name == queue_name)
+        # Rebuilt from the worker's, not fetched: nothing the horse does with it reads Redis.
+        execution = Execution(execution_id, job_id, self.connection, worker_name=self.name)
+        execution.created_at = execution.last_heartbeat = datetime.fromtimestamp(
+            float(created_at), tz=UTC
+        )
+        self.execution = execution
+        self.main_work_horse(job, queue)
+
+    def fork_work_horse(self, job: Job, queue: Queue) -> None:
+        """Hand the job to the spare horse; fork one as RQ does if there is none (a burst
+        worker) or it is gone."""
+        if self._hand_to_spare(job, queue):
+            os.environ["RQ_WORKER_ID"] = self.name
+            os.environ["RQ_JOB_ID"] = job.id
+            title = f"Handed to {self._horse_pid} at {time.time()}"
+            self.procline(title)  # type: ignore[no-untyped-call]  # rq: unannotated
+            return
+        super().fork_work_horse(job, queue)
+
+    def _hand_to_spare(self, job: Job, queue: Queue) -> bool:
+        spare, self._spare = self._spare, None
+        if spare is None:
+            return False
+        execution = self.execution  # RQ's prepare_execution made it just now
+        if execution is None:
+            spare.discard()
+            return False
+        created = repr(execution.created_at.timestamp())
+        if not spare.hand_over(job.id, queue.name, execution.id, created):
+            return False
+        self._horse_pid = spare.pid
+        return True
+
+    def teardown(self) -> None:
+        self._discard_spare()
+        super().teardown()  # type: ignore[no-untyped-call]  # rq: unannotated
 
     def subscribe(self) -> None:
         with stop_signals_blocked():
