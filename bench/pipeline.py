@@ -256,7 +256,8 @@ def _handoff_parts(
     stack: Stack, events: dict[str, list[tuple[str, str, datetime]]]
 ) -> dict[str, float]:
     """Where a handoff's time goes (medians, ms): hand-over -> RQ enqueue (commit and
-    enqueue), enqueue -> RQ start (dequeue and fork), RQ start -> the stage's claim."""
+    enqueue), enqueue -> RQ start (dequeue, and the job handed to the waiting work-horse or a
+    fork), RQ start -> the stage's claim."""
     from shelfready_core.queues import stage_job_id
 
     connection = redis.Redis.from_url(stack.redis_url)
