@@ -50,7 +50,7 @@ class SpareHorse:
     def hand_over(self, *fields: str) -> bool:
         """Give the spare its job; False if it is gone (the caller forks a horse instead)."""
         if not self.alive():
-            os.close(self.channel)
+            self._close_channel()
             return False
         message = SEPARATOR.join(fields).encode() + END
         try:
@@ -59,20 +59,25 @@ class SpareHorse:
             log.debug("spare horse %s is gone: %s", self.pid, exc)
             self.discard()
             return False
-        os.close(self.channel)
+        self._close_channel()
         return True
 
     def discard(self) -> None:
         """Stop the spare and reap it. A signal, not end-of-file on its pipe: a process the
         worker forked since (RQ's scheduler) holds a copy of the pipe's writing end."""
-        with contextlib.suppress(OSError):  # closed by a failed hand-over
-            os.close(self.channel)
+        self._close_channel()
         if self.reaped:
             return
         with contextlib.suppress(ProcessLookupError, ChildProcessError):
             os.kill(self.pid, signal.SIGTERM)  # its default action: the spare holds no work
             os.waitpid(self.pid, 0)
         self.reaped = True
+
+    def _close_channel(self) -> None:
+        """Once only: a descriptor number closed twice may by then be another file's."""
+        if self.channel >= 0:
+            os.close(self.channel)
+            self.channel = -1
 
 
 @dataclass
