@@ -156,3 +156,7 @@ def test_its_worker_pool_serves_its_queue_with_health_metrics_and_diagnose(
     assert "next: dummy" in handover["message"]
     assert kinds[-1] == ("dummy", "completed"), kinds
     assert [k for k in kinds if k[0] == "dummy"] == [("dummy", "started"), ("dummy", "completed")]
+    # Its horse collects garbage, but never walks what the pool imported before forking.
+    horse_gc = json.loads((tmp_path / "horse-gc.json").read_text())
+    assert horse_gc["enabled"] is True
+    assert horse_gc["frozen"] > 100_000, horse_gc

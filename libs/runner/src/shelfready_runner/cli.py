@@ -102,6 +102,10 @@ def worker(
     burst: Annotated[bool, typer.Option(help="Exit when the queues are empty")] = False,
 ) -> None:
     """Run the worker(s) for one stage's queue, or for all installed stages' queues."""
+    import gc
+
+    # No collections while the pool imports what its horses share (gc.freeze, run_workers).
+    gc.disable()
     from shelfready_core.redis_conn import WORKER_RETRIES, get_redis, set_retries
     from shelfready_runner.stage_select import StageNotInstalled
     from shelfready_runner.startup import StartupError, preflight
