@@ -30,6 +30,7 @@ def test_demo_delivers_every_sample_with_the_sellers_facts(tmp_path: Path) -> No
     }
     env["SHELFREADY_STORAGE_DIR"] = str(tmp_path / "storage")
     env["SHELFREADY_SQLITE_PATH"] = str(tmp_path / "demo.db")  # not the checkout's data/
+    env["COLUMNS"] = "80"  # the narrowest terminal a new user is likely to have
     out = tmp_path / "out"
     run = subprocess.run(
         [SHELFREADY, "demo", "--out", str(out)],
@@ -42,6 +43,10 @@ def test_demo_delivers_every_sample_with_the_sellers_facts(tmp_path: Path) -> No
     assert run.returncode == 0, run.stdout[-3000:] + run.stderr[-3000:]
     assert " INFO " not in run.stderr  # job logs stay out of the way unless asked for
     assert "Listings and images written" in run.stdout
+    # The summary fits the terminal and shows the titles (every sample's row: below).
+    table = [line for line in run.stdout.splitlines() if line[:1] in "┏┃┡│└"]
+    assert table and max(len(line) for line in table) <= 80, run.stdout
+    assert any("Northwind Brass" in line for line in table), run.stdout  # not a sliver
 
     details = read_batch_csv(ROOT / "samples" / "listing-details.csv")
     assert len(details) == 6
@@ -62,3 +67,4 @@ def test_demo_delivers_every_sample_with_the_sellers_facts(tmp_path: Path) -> No
         reasons = " ".join(data["images"]["review_reasons"])
         assert "without sizes" not in reasons
         assert data["request"]["sku"] == item.request.sku
+        assert folder.name[:20] in run.stdout  # its row in the summary

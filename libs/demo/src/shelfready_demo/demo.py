@@ -112,7 +112,7 @@ def _refresh(settings: Settings, ids: list[str], progress: Progress, tasks: dict
     with session_scope(settings) as session:
         for workflow_id in ids:
             workflow = get_workflow(session, workflow_id)
-            label = f"{workflow.source_name[:20]}"
+            label = Path(workflow.source_name).stem[:28]  # the column is 28 wide
             step = workflow.status if workflow.status != "PROCESSING" else workflow.current_step
             progress.update(
                 tasks[workflow_id], completed=workflow.progress, step=step, description=label
@@ -192,21 +192,30 @@ def _review(data: dict) -> str:  # type: ignore[type-arg]
 
 
 def _print_summary(results: list[dict], out_dir: Path, console: Console) -> None:  # type: ignore[type-arg]
-    table = Table("photo", "status", "title", "quality", "images", "to review", "cost $")
+    # A workflow's status shows where its title would be unless it completed, and the cost is
+    # one line under the table: so the table fits 80 columns with room for the titles.
+    table = Table("photo", "title", "score", "images", "to review")
+    for column in table.columns:
+        column.no_wrap = column.header not in ("title", "to review")
+    table.columns[0].overflow = "ellipsis"
+    table.columns[0].max_width = 22
     for data in results:
         listing = data.get("listing") or {}
         items = (data.get("images") or {}).get("items", [])
         good = sum(1 for i in items if (i.get("compliance") or {}).get("passed"))
+        title = (listing.get("title") or "")[:60]
+        if data["status"] != "COMPLETED":
+            title = f"{data['status']}: {data['error'] or title}"[:80]
         table.add_row(
-            data["source_name"],
-            data["status"] if not data["error"] else f"{data['status']}: {data['error'][:60]}",
-            (listing.get("title") or "")[:60],
+            Path(data["source_name"]).stem,
+            title,
             str((listing.get("quality") or {}).get("score", "")),
-            f"{good}/{len(items)} compliant",
+            f"{good}/{len(items)} pass",
             _review(data),
-            f"{data['usage']['total_cost_usd']:.4f}",
         )
     console.print(table)
+    cost = sum(data["usage"]["total_cost_usd"] for data in results)
+    console.print(f"Cost of this run's paid API calls: ${cost:.4f}")
     console.print(
         f"Listings and images written under {out_dir}/; each listing.md says why it needs review."
     )
