@@ -9,6 +9,7 @@ from dataclasses import replace
 
 import pytest
 import redis
+import sqlalchemy.exc
 from rq import Queue, SimpleWorker
 from rq.job import Job, JobStatus
 from rq.registry import ScheduledJobRegistry
@@ -19,8 +20,9 @@ from shelfready_core.claude.errors import ClaudeCredentialRejected
 from shelfready_core.config import Settings, get_settings
 from shelfready_core.db import get_engine, session_scope
 from shelfready_core.errors import StageError
-from shelfready_core.models import Workflow, WorkflowEvent, WorkflowStatus
+from shelfready_core.models import ApiUsage, Workflow, WorkflowEvent, WorkflowStatus
 from shelfready_core.reconcile import reconcile
+from shelfready_core.schemas import CallUsage
 from shelfready_core.stage import StageContext, run_stage
 from shelfready_core.stages import pipeline
 from shelfready_runner.rq_worker import FallbackScheduler
@@ -29,6 +31,9 @@ from tests.integration.servers import free_port
 # The recognition stage as declared, its job replaced by this module's stand-in.
 STAGE = replace(pipeline().get("recognition"), job=f"{__name__}.outage_stage")
 QUEUE = STAGE.queue.name
+# imagegen as declared, its further job (regenerating one image) replaced by this module's.
+FURTHER = "regenerate_image"
+IMAGEGEN = replace(pipeline().get("imagegen"), jobs={FURTHER: f"{__name__}.further_stage"})
 # What the stage body does this time; a test sets it.
 BODY: list[Callable[[StageContext], str]] = []
 
@@ -42,6 +47,10 @@ def finish(ctx: StageContext) -> str:
 def outage_stage(workflow_id: str) -> object:
     """Stands in for a service's job entry point, with the body the test chose."""
     return run_stage("recognition", workflow_id, BODY[-1])
+
+
+def further_stage(workflow_id: str, index: int) -> object:
+    return run_stage("imagegen", workflow_id, BODY[-1], kind=FURTHER)
 
 
 def db_error_job(workflow_id: str) -> None:
@@ -85,13 +94,13 @@ class Deployment:
             session.add(workflow)
         return workflow.id
 
-    def run_due_jobs(self) -> None:
+    def run_due_jobs(self, queue: str = QUEUE) -> None:
         """Make every scheduled job due now, move it to its queue, run the queue dry."""
-        registry = ScheduledJobRegistry(QUEUE, connection=self.redis)
+        registry = ScheduledJobRegistry(queue, connection=self.redis)
         for job_id in registry.get_job_ids():
             self.redis.zadd(registry.key, {job_id: 1})
-        FallbackScheduler(self.redis, [QUEUE], heartbeat_grace=60).run_once()
-        worker = SimpleWorker([Queue(QUEUE, connection=self.redis)], connection=self.redis)
+        FallbackScheduler(self.redis, [queue], heartbeat_grace=60).run_once()
+        worker = SimpleWorker([Queue(queue, connection=self.redis)], connection=self.redis)
         worker.work(burst=True, logging_level="WARNING")
 
     def events(self, workflow_id: str) -> list[WorkflowEvent]:
@@ -280,3 +289,52 @@ def test_a_retry_the_callback_could_not_record_is_written_before_the_next_attemp
         ("handed_over", "done; next: listing"),
     ]
     assert deployment.workflow(workflow_id).current_step == "LISTING_GENERATION"
+
+
+def test_a_further_job_that_failed_while_the_database_was_away_is_recorded_once_it_is_back(
+    deployment: Deployment, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Its workflow stays COMPLETED, so only the parked journal brings its history and its
+    paid call into the database."""
+    monkeypatch.setenv("SHELFREADY_OUTAGE_BUDGET", "1")
+    paid = CallUsage(stage="imagegen", model="claude-sonnet-4-5", output_tokens=900, cost_usd=0.02)
+
+    def paid_then_the_database_goes(ctx: StageContext) -> str:
+        deployment.database_down()
+        exc = sqlalchemy.exc.OperationalError("UPDATE", {}, Exception("connection failed"))
+        exc.usage = [paid]  # type: ignore[attr-defined]  # as a Claude error carries it
+        raise exc
+
+    BODY.append(paid_then_the_database_goes)
+    workflow_id = deployment.new_workflow()
+    with session_scope(deployment.settings) as session:
+        workflow = session.get(Workflow, workflow_id)
+        assert workflow is not None
+        workflow.status = WorkflowStatus.COMPLETED
+    queue = IMAGEGEN.queue.name
+    job = queues.enqueue_stage_job(deployment.redis, IMAGEGEN, FURTHER, workflow_id, 3)
+    deployment.run_due_jobs(queue)  # started, paid, then deferred: the database went away
+    time.sleep(1.1)
+    deployment.run_due_jobs(queue)  # the outage outlasted the budget, the database still away
+    job = Job.fetch(job.id, connection=deployment.redis)
+    assert job.get_status() == JobStatus.FAILED
+    assert [e["kind"] for e in job.meta[journal.PENDING_EVENTS]] == ["deferred", "failed"]
+
+    deployment.database_up()
+    assert reconcile(deployment.settings, deployment.redis, stuck_after=0) == []
+
+    assert [(e.kind, e.message) for e in deployment.events(workflow_id)][1:] == [
+        ("deferred", job.meta[journal.PENDING_EVENTS][0]["message"]),
+        ("failed", "regenerate_image 3: the database was unreachable for 1 second"),
+    ]
+    workflow = deployment.workflow(workflow_id)
+    assert workflow.status == WorkflowStatus.COMPLETED and workflow.cost_usd == 0.02
+    with session_scope(deployment.settings) as session:
+        [row] = session.exec(select(ApiUsage).where(ApiUsage.workflow_id == workflow_id)).all()
+        assert (row.output_tokens, row.cost_usd) == (900, 0.02)
+    job = Job.fetch(job.id, connection=deployment.redis)
+    assert journal.PENDING_EVENTS not in job.meta and journal.PENDING_USAGE not in job.meta
+    assert not deployment.redis.exists(journal.PARKED_KEY)
+    # A second sweep writes nothing twice.
+    reconcile(deployment.settings, deployment.redis, stuck_after=0)
+    assert len(deployment.events(workflow_id)) == 3

@@ -1,12 +1,16 @@
 """What a job could not write while the database was away waits in the job's own Redis data
 (its meta) and is written, in order and with its original times, once the database is back:
-by the job's next attempt, by its failure callback, or by the reconciler."""
+by the job's next attempt, by its failure callback, or by the reconciler. A job nothing would
+come back for (a further job's final failure: its workflow stays COMPLETED, so the reconciler
+does not look at it) is parked, and the reconciler writes the parked jobs' records too."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
+from redis import Redis
+from rq.exceptions import NoSuchJobError
 from rq.job import Job
 from sqlmodel import Session
 
@@ -17,6 +21,8 @@ PENDING_EVENTS = "pending_events"  # [{"at", "stage", "kind", "message"}], oldes
 PENDING_USAGE = "pending_usage"  # [CallUsage as JSON]: paid calls of a deferred attempt
 # A final failure the failure callback could not record: {"reason": ...}.
 UNRECORDED_FAILURE = "unrecorded_failure"
+# Redis set of the ids of parked jobs: their pending records wait for the reconciler alone.
+PARKED_KEY = "shelfready:journal:parked"
 
 
 def keep_event(job: Job, stage: str, kind: str, message: str) -> None:
@@ -64,6 +70,38 @@ def forget(job: Job | None) -> None:
             changed = True
     if changed:
         job.save_meta()
+
+
+def park(job: Job) -> None:
+    """No later attempt will write this job's pending records: leave them to the reconciler."""
+    job.connection.sadd(PARKED_KEY, job.id)
+
+
+def write_parked(session: Session, redis: Redis) -> list[Job]:
+    """Add every parked job's pending records to `session`; `unpark` the jobs returned once the
+    session has committed. A job that expired, or whose workflow was deleted, is let go."""
+    written: list[Job] = []
+    for raw in redis.smembers(PARKED_KEY):
+        job_id = raw.decode() if isinstance(raw, bytes) else str(raw)
+        try:
+            job = Job.fetch(job_id, connection=redis)
+        except NoSuchJobError:
+            redis.srem(PARKED_KEY, job_id)
+            continue
+        workflow_id = str(job.meta.get("workflow_id") or job.args[0])
+        if session.get(Workflow, workflow_id) is not None and write_pending(
+            session, job, workflow_id
+        ):
+            written.append(job)
+        else:
+            redis.srem(PARKED_KEY, job_id)
+    return written
+
+
+def unpark(jobs: list[Job]) -> None:
+    for job in jobs:
+        forget(job)
+        job.connection.srem(PARKED_KEY, job.id)
 
 
 def _event_from(workflow_id: str, item: dict[str, Any]) -> WorkflowEvent:

@@ -6,7 +6,8 @@ to move it is gone (never enqueued because a process died right after the databa
 lost with Redis, or expired) or ended without moving it. Live jobs, jobs waiting for a retry
 and deferred jobs are left alone; RQ itself requeues jobs abandoned by dead workers.
 
-What the job could not record while the database was away (journal.py) is written first. A
+What the job could not record while the database was away (journal.py) is written first, and
+so is what parked jobs (a further job that failed for good meanwhile) could not record. A
 job whose last attempt failed for an outage is resumed; one that failed on its own is FAILED,
 with the exception's own message as the reason.
 """
@@ -91,8 +92,10 @@ def reconcile(
             session.add(event(workflow.id, service, "resumed", detail))
             resumes.append((workflow.id, stage, workflow.job_id))
             actions.append(Action(workflow.id, "resumed", detail))
+        parked = journal.write_parked(session, redis)
     for job in flushed:  # committed: the job need not keep them any longer
         journal.forget(job)
+    journal.unpark(parked)
     # Enqueued after the commit; dying in between leaves a job missing for the next sweep.
     for workflow_id, stage, job_id in resumes:
         enqueue_stage_job(redis, stage, STAGE_RUN, workflow_id, job_id=job_id)

@@ -495,6 +495,7 @@ def _record_failure(job: Job, exc_type: Any, exc: Any) -> None:
             )
         elif kind != STAGE_RUN:  # nothing for the reconciler to decide: only an event
             journal.keep_event(job, service, "failed", reason)
+            journal.park(job)
         else:
             job.meta[journal.UNRECORDED_FAILURE] = {"reason": reason}
         job.save_meta()
