@@ -367,3 +367,66 @@ def test_a_spare_is_replaced_once_its_copy_of_the_caches_ages(worker, monkeypatc
     assert worker._spare is not None and worker._spare.pid != first.pid
     assert worker._spare.inherited_at == worker._renewed_at
     assert [child.pid for child in psutil.Process().children()] == [worker._spare.pid]
+
+
+def database_backends() -> list[int]:
+    """Runs in the work-horse: the database backend of each of its two units of work."""
+    from sqlalchemy import text
+
+    from shelfready_core.config import get_settings
+    from shelfready_core.db import session_scope
+
+    backends = []
+    for _ in range(2):
+        with session_scope(get_settings()) as session:
+            backends.append(int(session.execute(text("SELECT pg_backend_pid()")).scalar_one()))
+    return backends
+
+
+def sessions_abandoned(pg_url: str) -> int:
+    """Sessions whose client went without saying goodbye (a process that exited holding one)."""
+    import psycopg
+
+    name = pg_url.rsplit("/", 1)[1]
+    with psycopg.connect(pg_url) as conn:
+        conn.execute("SELECT pg_stat_clear_snapshot()")
+        row = conn.execute(
+            "SELECT sessions_abandoned FROM pg_stat_database WHERE datname = %s", (name,)
+        ).fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+def test_a_spare_horse_keeps_its_database_connection_for_its_job_and_closes_it(
+    worker, redis_conn, monkeypatch, pg_url
+) -> None:
+    from sqlmodel import SQLModel
+
+    from shelfready_core.config import get_settings
+    from shelfready_core.db import get_engine
+    from shelfready_core.models import Workflow  # noqa: F401  # its table, created below
+
+    monkeypatch.setenv("DATABASE_URL", pg_url)
+    get_settings.cache_clear()
+    SQLModel.metadata.create_all(get_engine(get_settings()))  # the spare's warm-up reads
+    queue = Queue(QUEUE, connection=redis_conn)
+    first = queue.enqueue(database_backends)
+    later: list[Job] = []
+
+    def enqueue_later() -> None:
+        time.sleep(1.0)  # the worker is idle by now, its spare forked and connected
+        later.append(queue.enqueue(database_backends))
+
+    thread = threading.Thread(target=enqueue_later)
+    thread.start()
+    try:
+        assert worker.work(max_jobs=2, logging_level="WARNING")
+    finally:
+        thread.join()
+        get_settings.cache_clear()
+
+    # Each job ran in a spare horse, on the connection it opened while it waited.
+    assert [len(set(job.return_value())) for job in (first, later[0])] == [1, 1]
+    assert first.return_value() != later[0].return_value()  # a connection per horse
+    time.sleep(0.5)  # a backend counts its end as it exits
+    assert sessions_abandoned(pg_url) == 0  # every horse closed its connection before exiting

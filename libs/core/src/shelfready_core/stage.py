@@ -336,6 +336,33 @@ def _claim_in(ctx: StageContext, session: Session, job: Job | None) -> str | Non
     return None
 
 
+def rehearse_handoff(session: Session, stage: Stage, redis: Redis) -> None:
+    """Run `stage`'s real claim and hand-over on a stand-in workflow, in `session`, which the
+    caller rolls back: SQLAlchemy compiles their statements in this process and the database
+    backend loads what it caches for them on this connection now, while the worker is idle,
+    not on the way from one stage to the next. Nothing is enqueued; only sequence numbers
+    (event ids) are spent."""
+    stand_in = Workflow(
+        source="rehearsal:",
+        current_step=stage.steps[0],
+        # As it reaches this stage: new, or handed over by the stage before.
+        status=WorkflowStatus.PENDING if stage.after is None else WorkflowStatus.PROCESSING,
+    )
+    session.add(stand_in)
+    session.flush()
+    # As a stage's hand-over leaves it: the job to move it carries the deterministic id.
+    stand_in.job_id = stage_job_id(stage, stand_in.id)
+    session.flush()
+    ctx = StageContext(stage, stand_in.id, get_settings(), redis)
+    skip = _claim_in(ctx, session, Job(stand_in.job_id, connection=redis))
+    if skip:
+        raise RuntimeError(f"the rehearsal's claim was refused: {skip}")
+    session.flush()
+    ctx.finish(session, "rehearsal")
+    session.flush()
+    ctx._after_commit.clear()  # never committed: nothing to enqueue
+
+
 def _owner_of(session: Session, step: str) -> Stage:
     """The stage that moves a workflow out of `step`. A step belongs to the stage declaring
     it, so the cached pipeline is right for every step it knows; only a step of a stage

@@ -51,7 +51,7 @@ from shelfready_core import logs, metrics
 from shelfready_core.config import get_settings
 from shelfready_core.db import release_reserved, reserve_connection
 from shelfready_core.stages import forget_cached_registrations, pipeline
-from shelfready_runner.prefork import read_as_a_claim_does
+from shelfready_runner.prefork import rehearse_a_job_start_and_end
 from shelfready_runner.spare_horse import SpareHorse, SpareWork, fork_spare
 
 log = logging.getLogger(__name__)
@@ -188,9 +188,15 @@ class ShelfReadyWorker(Worker):
 
     def _prepare_spare(self) -> None:
         """In the spare: its own Redis connection (redis-py opens one after a fork) and its
-        claim's database connection, opened and warmed up now."""
+        job's database connection, opened now and warmed up by rehearsing its claim and
+        hand-over."""
         self.connection.ping()
-        reserve_connection(get_settings(), read_as_a_claim_does)
+        served = self.queue_names()
+        stages = [stage for stage in pipeline() if stage.queue.name in served]
+        reserve_connection(
+            get_settings(),
+            lambda session: rehearse_a_job_start_and_end(session, stages, self.connection),
+        )
 
     def _serve_as_spare(self, fields: list[str]) -> None:
         """In the spare, once handed a job: what RQ's freshly forked horse would do."""
@@ -254,8 +260,11 @@ class ShelfReadyWorker(Worker):
                 self._drain_timer.cancel()
 
     def perform_job(self, job: Job, queue: Queue, execution: Any) -> bool:
-        with logs.job_context(job):  # every line the horse writes names the job
-            return bool(super().perform_job(job, queue, execution))
+        try:
+            with logs.job_context(job):  # every line the horse writes names the job
+                return bool(super().perform_job(job, queue, execution))
+        finally:  # a horse ends with os._exit: say goodbye to the database first
+            release_reserved()
 
     def handle_exception(self, job: Job, *exc_info: Any) -> None:
         if logs.log_expected_failure(self.log, job, exc_info[1]):

@@ -127,7 +127,7 @@ def run_workers(
     prepare_multiprocess_dir()  # before anything forks or records a metric
     for stage in stages:
         load_stage(stage)
-    warm_up_before_fork(settings)
+    warm_up_before_fork(settings, stages, redis)
     _register(settings)
     recovered = requeue_abandoned(redis, stages)
     if recovered:
