@@ -397,9 +397,9 @@ def sessions_abandoned(pg_url: str) -> int:
     return int(row[0])
 
 
-def test_a_spare_horse_keeps_its_database_connection_for_its_job_and_closes_it(
-    worker, redis_conn, monkeypatch, pg_url
-) -> None:
+@pytest.fixture
+def database(monkeypatch: pytest.MonkeyPatch, pg_url: str) -> Iterator[str]:
+    """DATABASE_URL set to a fresh database with the tables a spare's warm-up reads."""
     from sqlmodel import SQLModel
 
     from shelfready_core.config import get_settings
@@ -408,7 +408,30 @@ def test_a_spare_horse_keeps_its_database_connection_for_its_job_and_closes_it(
 
     monkeypatch.setenv("DATABASE_URL", pg_url)
     get_settings.cache_clear()
-    SQLModel.metadata.create_all(get_engine(get_settings()))  # the spare's warm-up reads
+    SQLModel.metadata.create_all(get_engine(get_settings()))
+    yield pg_url
+    get_engine(get_settings()).dispose()
+    get_settings.cache_clear()
+
+
+def client_backends(pg_url: str) -> int:
+    import psycopg
+
+    name = pg_url.rsplit("/", 1)[1]
+    with psycopg.connect(pg_url) as conn:
+        row = conn.execute(
+            "SELECT count(*) FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()"
+            " AND backend_type = 'client backend'",
+            (name,),
+        ).fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+def test_a_spare_horse_keeps_its_database_connection_for_its_job_and_closes_it(
+    worker, redis_conn, database
+) -> None:
+    pg_url = database
     queue = Queue(QUEUE, connection=redis_conn)
     first = queue.enqueue(database_backends)
     later: list[Job] = []
@@ -423,10 +446,42 @@ def test_a_spare_horse_keeps_its_database_connection_for_its_job_and_closes_it(
         assert worker.work(max_jobs=2, logging_level="WARNING")
     finally:
         thread.join()
-        get_settings.cache_clear()
 
     # Each job ran in a spare horse, on the connection it opened while it waited.
     assert [len(set(job.return_value())) for job in (first, later[0])] == [1, 1]
     assert first.return_value() != later[0].return_value()  # a connection per horse
     time.sleep(0.5)  # a backend counts its end as it exits
     assert sessions_abandoned(pg_url) == 0  # every horse closed its connection before exiting
+
+
+def test_a_discarded_spare_closes_its_database_connection_before_it_exits(worker, database) -> None:
+    worker._ready_spare()
+    deadline = time.monotonic() + 10
+    while client_backends(database) == 0:  # the spare connected and warmed up
+        assert time.monotonic() < deadline, "the spare never connected"
+        time.sleep(0.05)
+
+    worker._discard_spare()
+
+    assert psutil.Process().children() == []
+    time.sleep(0.5)  # a backend counts its end as it exits
+    assert client_backends(database) == 0 and sessions_abandoned(database) == 0
+
+
+def stuck_getting_ready() -> None:
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)  # as in a call no signal interrupts
+    time.sleep(60)
+
+
+def test_a_spare_that_does_not_exit_when_discarded_is_killed() -> None:
+    from shelfready_runner.spare_horse import DISCARD_GRACE_SECONDS, SpareWork, fork_spare
+
+    work = SpareWork(stuck_getting_ready, lambda fields: None, release=lambda: None)
+    spare = fork_spare(work, inherited_at=0.0)
+    time.sleep(0.2)  # it has ignored SIGTERM by now
+    started = time.monotonic()
+
+    spare.discard()
+
+    assert DISCARD_GRACE_SECONDS <= time.monotonic() - started < DISCARD_GRACE_SECONDS + 2
+    assert not spare.alive() and psutil.Process().children() == []

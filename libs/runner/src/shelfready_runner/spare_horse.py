@@ -18,6 +18,7 @@ import logging
 import os
 import select
 import signal
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import NoReturn
@@ -26,6 +27,8 @@ log = logging.getLogger(__name__)
 
 # How often a waiting spare checks that its worker is still there.
 PARENT_CHECK_SECONDS = 1.0
+# How long a discarded spare may take to close its connections before it is killed.
+DISCARD_GRACE_SECONDS = 2.0
 SEPARATOR = "\n"
 END = b"\0"  # not end-of-file: another process may hold a copy of the pipe's writing end
 
@@ -63,14 +66,21 @@ class SpareHorse:
         return True
 
     def discard(self) -> None:
-        """Stop the spare and reap it. A signal, not end-of-file on its pipe: a process the
-        worker forked since (RQ's scheduler) holds a copy of the pipe's writing end."""
+        """Stop the spare and reap it: it lets go of what it got ready, then exits. A signal,
+        not end-of-file on its pipe: a process the worker forked since (RQ's scheduler) holds
+        a copy of the pipe's writing end."""
         self._close_channel()
         if self.reaped:
             return
         with contextlib.suppress(ProcessLookupError, ChildProcessError):
-            os.kill(self.pid, signal.SIGTERM)  # its default action: the spare holds no work
-            os.waitpid(self.pid, 0)
+            os.kill(self.pid, signal.SIGTERM)
+            deadline = time.monotonic() + DISCARD_GRACE_SECONDS
+            while os.waitpid(self.pid, os.WNOHANG)[0] == 0:
+                if time.monotonic() > deadline:  # stuck in a call no signal interrupts
+                    os.kill(self.pid, signal.SIGKILL)
+                    os.waitpid(self.pid, 0)
+                    break
+                time.sleep(0.005)
         self.reaped = True
 
     def _close_channel(self) -> None:
@@ -101,19 +111,34 @@ def fork_spare(work: SpareWork, *, inherited_at: float) -> SpareHorse:
     return SpareHorse(pid, writing, inherited_at)
 
 
+class _Discarded(Exception):
+    """The worker discarded this spare (SIGTERM) before handing it a job."""
+
+
+def _discarded(_signum: int, _frame: object) -> None:
+    raise _Discarded
+
+
 def _wait_for_job(reading: int, work: SpareWork) -> NoReturn:
     status = 1
     try:
         worker = os.getppid()
         os.setpgrp()  # like RQ's horses: the worker's kill_horse signals this group
         signal.signal(signal.SIGINT, signal.SIG_IGN)
-        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        # Until it has a job: let go of what it got ready (say goodbye to the database).
+        signal.signal(signal.SIGTERM, _discarded)
         try:
-            work.prepare()
-        except Exception as exc:  # the job meets the same trouble on its own path, and says so
-            log.debug("spare horse could not get ready: %s", exc)
-        message = _read_message(reading, worker)
+            try:
+                work.prepare()
+            except _Discarded:
+                raise
+            except Exception as exc:  # the job meets the same trouble on its own path
+                log.debug("spare horse could not get ready: %s", exc)
+            message = _read_message(reading, worker)
+        except _Discarded:
+            message = b""
         if message:
+            signal.signal(signal.SIGTERM, signal.SIG_DFL)  # a horse, as RQ's are
             work.serve(message.decode().split(SEPARATOR))
         else:
             work.release()
