@@ -177,8 +177,10 @@ def _pipeline_table(figures: PipelineFigures) -> Table:
     )
     parts = ", ".join(f"{name} {ms:.0f} ms" for name, ms in figures.handoff_parts_ms.items())
     table.add_row(f"    where it goes: {parts}", "", "", "", "")
+    starts = ", ".join(f"{seconds:.2f}" for seconds in figures.cold_starts)
     table.add_row(
-        "(c) cold start to first job: listing pool / plain rq worker",
+        f"(c) cold start to first job, median of {len(figures.cold_starts)} ({starts} s):"
+        " listing pool / plain rq worker",
         f"{figures.pool_cold_start:.2f}s",
         f"{figures.rq_cold_start:.2f}s",
         f"{figures.pool_cold_start / figures.rq_cold_start:.1f}x",
