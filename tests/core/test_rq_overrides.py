@@ -302,6 +302,28 @@ def test_an_input_failure_is_one_line_and_still_reaches_the_exception_handlers(
     assert any(r.exc_info or "Traceback" in r.getMessage() for r in caplog.records[1:])
 
 
+def run_a_job_then_one_more_once_idle(
+    worker: ShelfReadyWorker, connection: redis.Redis, function: Callable[[], object]
+) -> tuple[Job, Job]:
+    """Two jobs of `function`: one at once, one after the worker has been idle for a second
+    (its spare forked and waiting); the worker stops after the second."""
+    queue = Queue(QUEUE, connection=connection)
+    first = queue.enqueue(function)
+    later: list[Job] = []
+
+    def enqueue_later() -> None:
+        time.sleep(1.0)
+        later.append(queue.enqueue(function))
+
+    thread = threading.Thread(target=enqueue_later)
+    thread.start()
+    try:
+        assert worker.work(max_jobs=2, logging_level="WARNING")
+    finally:
+        thread.join()
+    return first, later[0]
+
+
 def horse_identity() -> tuple[int, float]:
     """Runs in the work-horse: its pid and when its process started (seconds since epoch)."""
     process = psutil.Process()
@@ -312,26 +334,15 @@ def test_an_idle_worker_hands_its_next_job_to_a_horse_forked_before_it(
     worker, redis_conn, monkeypatch
 ) -> None:
     monkeypatch.setattr(rq_worker, "pipeline", lambda: None)  # no database needed here
-    queue = Queue(QUEUE, connection=redis_conn)
-    first = queue.enqueue(horse_identity)
-    later: list[Job] = []
-
-    def enqueue_later() -> None:
-        time.sleep(1.0)  # the worker is idle by now, its spare forked and waiting
-        later.append(queue.enqueue(horse_identity))
-
-    thread = threading.Thread(target=enqueue_later)
-    thread.start()
-    assert worker.work(max_jobs=2, logging_level="WARNING")
-    thread.join()
+    first, second = run_a_job_then_one_more_once_idle(worker, redis_conn, horse_identity)
 
     first_pid, _ = first.return_value()
-    second_pid, second_born = later[0].return_value()
-    enqueued_at = later[0].enqueued_at
+    second_pid, second_born = second.return_value()
+    enqueued_at = second.enqueued_at
     assert enqueued_at is not None
     assert second_pid != first_pid  # a horse per job, as before
     assert second_born < enqueued_at.timestamp() - 0.5  # it existed before its job did
-    assert later[0].get_status(refresh=True) == JobStatus.FINISHED
+    assert second.get_status(refresh=True) == JobStatus.FINISHED
     # The worker stopped (max_jobs): the spare it had forked for a third job is gone.
     assert psutil.Process().children() == []
 
@@ -431,27 +442,13 @@ def client_backends(pg_url: str) -> int:
 def test_a_spare_horse_keeps_its_database_connection_for_its_job_and_closes_it(
     worker, redis_conn, database
 ) -> None:
-    pg_url = database
-    queue = Queue(QUEUE, connection=redis_conn)
-    first = queue.enqueue(database_backends)
-    later: list[Job] = []
-
-    def enqueue_later() -> None:
-        time.sleep(1.0)  # the worker is idle by now, its spare forked and connected
-        later.append(queue.enqueue(database_backends))
-
-    thread = threading.Thread(target=enqueue_later)
-    thread.start()
-    try:
-        assert worker.work(max_jobs=2, logging_level="WARNING")
-    finally:
-        thread.join()
+    first, second = run_a_job_then_one_more_once_idle(worker, redis_conn, database_backends)
 
     # Each job ran in a spare horse, on the connection it opened while it waited.
-    assert [len(set(job.return_value())) for job in (first, later[0])] == [1, 1]
-    assert first.return_value() != later[0].return_value()  # a connection per horse
+    assert [len(set(job.return_value())) for job in (first, second)] == [1, 1]
+    assert first.return_value() != second.return_value()  # a connection per horse
     time.sleep(0.5)  # a backend counts its end as it exits
-    assert sessions_abandoned(pg_url) == 0  # every horse closed its connection before exiting
+    assert sessions_abandoned(database) == 0  # every horse closed its connection before exiting
 
 
 def test_a_discarded_spare_closes_its_database_connection_before_it_exits(worker, database) -> None:
