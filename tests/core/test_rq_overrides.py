@@ -355,6 +355,8 @@ def test_a_spare_that_died_is_replaced_by_a_fork_and_the_job_still_runs(
     spare = worker._spare
     assert spare is not None and spare.alive()
     os.kill(spare.pid, signal.SIGKILL)
+    # Dead, not dying: waits for its exit without reaping it (the worker must notice).
+    os.waitid(os.P_PID, spare.pid, os.WEXITED | os.WNOWAIT)
     job = Queue(QUEUE, connection=redis_conn).enqueue(horse_identity)
 
     assert worker.work(burst=True, logging_level="WARNING")  # burst: no new spare
@@ -465,17 +467,26 @@ def test_a_discarded_spare_closes_its_database_connection_before_it_exits(worker
     assert client_backends(database) == 0 and sessions_abandoned(database) == 0
 
 
+# Where the stuck spare below says it has stopped listening to SIGTERM (set by the test).
+STUCK_MARKER: list[Path] = []
+
+
 def stuck_getting_ready() -> None:
     signal.signal(signal.SIGTERM, signal.SIG_IGN)  # as in a call no signal interrupts
+    STUCK_MARKER[-1].touch()
     time.sleep(60)
 
 
-def test_a_spare_that_does_not_exit_when_discarded_is_killed() -> None:
+def test_a_spare_that_does_not_exit_when_discarded_is_killed(tmp_path: Path) -> None:
     from shelfready_runner.spare_horse import DISCARD_GRACE_SECONDS, SpareWork, fork_spare
 
+    STUCK_MARKER.append(tmp_path / "stuck")
     work = SpareWork(stuck_getting_ready, lambda fields: None, release=lambda: None)
     spare = fork_spare(work, inherited_at=0.0)
-    time.sleep(0.2)  # it has ignored SIGTERM by now
+    deadline = time.monotonic() + 10
+    while not STUCK_MARKER[-1].exists():
+        assert time.monotonic() < deadline, "the spare never got stuck"
+        time.sleep(0.01)
     started = time.monotonic()
 
     spare.discard()
